@@ -1,0 +1,146 @@
+using System.Numerics;
+
+namespace Netstack.Buffers;
+
+/// <summary>
+/// A pool of native-memory <see cref="Chunk"/>s in power-of-two size classes from
+/// <see cref="MinChunkSize"/> to <see cref="MaxChunkSize"/> bytes. Renting and returning do not allocate
+/// once the pool is warm; a bounded number of free chunks is kept per class and the rest is freed, so
+/// memory goes back to the system after a burst.
+/// </summary>
+public sealed class ChunkPool
+{
+    /// <summary>The smallest chunk (bytes).</summary>
+    public const int MinChunkSize = 128;
+
+    /// <summary>The largest chunk (bytes).</summary>
+    public const int MaxChunkSize = 65536;
+
+    private const int ClassCount = 10; // 128 << 9 == 65536
+    private const long DefaultRetainedBytesPerClass = 32L << 20;
+
+    private readonly SizeClass[] _classes = new SizeClass[ClassCount];
+
+    /// <summary>Creates a pool that keeps up to <paramref name="retainedBytesPerClass"/> free bytes per size class.</summary>
+    public ChunkPool(long retainedBytesPerClass = DefaultRetainedBytesPerClass)
+    {
+        if (retainedBytesPerClass < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(retainedBytesPerClass), retainedBytesPerClass, "Must be 0 or more.");
+        }
+        for (int i = 0; i < ClassCount; i++)
+        {
+            int size = MinChunkSize << i;
+            _classes[i] = new SizeClass(size, (int)Math.Clamp(retainedBytesPerClass / size, 16, 1 << 16));
+        }
+    }
+
+    /// <summary>The process-wide pool used by the stack.</summary>
+    public static ChunkPool Shared { get; } = new();
+
+    /// <summary>Chunks rented and not yet returned (a leak shows as a count that does not go back down).</summary>
+    public long Outstanding
+    {
+        get
+        {
+            long n = 0;
+            foreach (var c in _classes)
+            {
+                lock (c)
+                {
+                    n += c.Rented - c.Returned;
+                }
+            }
+            return n;
+        }
+    }
+
+    /// <summary>Bytes held in free chunks, ready for reuse.</summary>
+    public long RetainedBytes
+    {
+        get
+        {
+            long n = 0;
+            foreach (var c in _classes)
+            {
+                lock (c)
+                {
+                    n += (long)c.Count * c.Size;
+                }
+            }
+            return n;
+        }
+    }
+
+    /// <summary>The chunk size that <see cref="Rent"/> returns for a request of <paramref name="minimumSize"/> bytes.</summary>
+    public static int ChunkSizeFor(int minimumSize) => MinChunkSize << ClassIndex(minimumSize);
+
+    /// <summary>Rents a chunk of at least <paramref name="minimumSize"/> bytes, holding one reference.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The size is negative or above <see cref="MaxChunkSize"/>.</exception>
+    public Chunk Rent(int minimumSize)
+    {
+        if ((uint)minimumSize > MaxChunkSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minimumSize), minimumSize, $"A chunk holds 0..{MaxChunkSize} bytes.");
+        }
+        int index = ClassIndex(minimumSize);
+        var sizeClass = _classes[index];
+        Chunk? chunk = null;
+        lock (sizeClass)
+        {
+            sizeClass.Rented++;
+            if (sizeClass.Count > 0)
+            {
+                chunk = sizeClass.Items[--sizeClass.Count];
+                sizeClass.Items[sizeClass.Count] = null;
+            }
+        }
+        chunk ??= new Chunk(this, index, sizeClass.Size);
+        chunk.OnRent();
+        return chunk;
+    }
+
+    /// <summary>Frees every pooled chunk (those still rented are freed when returned).</summary>
+    public void Trim()
+    {
+        foreach (var c in _classes)
+        {
+            lock (c)
+            {
+                for (int i = 0; i < c.Count; i++)
+                {
+                    c.Items[i]!.Free();
+                    c.Items[i] = null;
+                }
+                c.Count = 0;
+            }
+        }
+    }
+
+    internal void Return(Chunk chunk)
+    {
+        var sizeClass = _classes[chunk.SizeClass];
+        lock (sizeClass)
+        {
+            sizeClass.Returned++;
+            if (sizeClass.Count < sizeClass.Items.Length)
+            {
+                sizeClass.Items[sizeClass.Count++] = chunk;
+                return;
+            }
+        }
+        chunk.Free();
+    }
+
+    private static int ClassIndex(int size) =>
+        size <= MinChunkSize ? 0 : BitOperations.Log2((uint)size - 1) + 1 - BitOperations.Log2(MinChunkSize);
+
+    private sealed class SizeClass(int size, int maxRetained)
+    {
+        public readonly int Size = size;
+        public readonly Chunk?[] Items = new Chunk?[maxRetained];
+        public int Count;
+        public long Rented;
+        public long Returned;
+    }
+}
