@@ -1,3 +1,5 @@
+using Netstack.Transport.Udp;
+
 namespace Netstack.Stack;
 
 /// <summary>The protocols a <see cref="NetworkStack"/> runs unless <see cref="StackOptions"/> says otherwise.</summary>
@@ -7,5 +9,8 @@ public static class StackDefaults
     public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } = [];
 
     /// <summary>UDP and TCP.</summary>
-    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } = [];
+    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } =
+    [
+        stack => new UdpProtocol(stack),
+    ];
 }
