@@ -792,6 +792,13 @@ public sealed class UdpEndpoint : ITransportEndpoint, IDisposable
         }
         long generation = _stack.Routes.Generation;
         var error = _stack.FindRoute(remote, out var route, local, nicId);
+        if (error == TcpipError.NetworkUnreachable && nicId == 0 && remote.IsMulticast
+            && GroupNic(remote, 0, out var nic) == TcpipError.None)
+        {
+            // No route covers the group: use the NIC a join would pick, as Linux's per-device ff00::/8
+            // routes do for IPv6 (and so that a host without a default route can still send to a group).
+            error = _stack.FindRoute(remote, out route, local, nic.Id);
+        }
         if (error != TcpipError.None)
         {
             cached = null!;

@@ -410,6 +410,20 @@ public class UdpEndpointTests
         Assert.DoesNotContain(group, host.Nic.Groups);
     }
 
+    [Theory]
+    [InlineData("239.1.2.3")]
+    [InlineData("ff02::fb")]
+    public void MulticastWithoutARouteLeavesByTheFirstNicOfTheFamily(string group)
+    {
+        using var host = new UdpTestHost();
+        var g = Address.Parse(group);
+        using var ep = g.IsV4 ? host.V4Endpoint() : host.V6Endpoint();
+        Assert.Equal(TcpipError.None, ep.WriteTo(Payload, new FullAddress(g, 5353)));
+        var udp = Decode(host.TakeOutbound()!, out var ip);
+        Assert.Equal(g.ToIPAddress(), ip.DestinationAddress);
+        Assert.True(udp.ValidUdpChecksum);
+    }
+
     [Fact]
     public void CloseLeavesGroups()
     {
