@@ -182,6 +182,51 @@ public sealed class UdpSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task CancellationRacingArrivalsNeverLosesOrDuplicatesADatagram()
+    {
+        await using var server = new UdpSocket(_b.Stack, new IPEndPoint(IPAddress.Any, 9)) { ReceiveBufferSize = 64 << 20 };
+        const int count = 3000;
+        var received = new List<int>();
+        var injector = new Thread(() =>
+        {
+            var payload = new byte[4];
+            for (int i = 0; i < count; i++)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, i);
+                _b.Inject(UdpPackets.V4(Address.Parse("10.0.0.1"), Address.Parse("10.0.0.2"), 1, 9, payload));
+                if (i % 64 == 0)
+                {
+                    Thread.Yield();
+                }
+            }
+        });
+        injector.Start();
+        var buffer = new byte[4];
+        var random = new Random(7);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (received.Count < count && DateTime.UtcNow < deadline)
+        {
+            using var cts = new CancellationTokenSource();
+            var receive = server.ReceiveAsync(buffer, cts.Token);
+            if (random.Next(3) == 0)
+            {
+                cts.Cancel();
+            }
+            try
+            {
+                await receive;
+                received.Add(System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(buffer));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        injector.Join();
+        Assert.Equal(Enumerable.Range(0, count), received);
+        Assert.Equal(0, _b.Stats.DroppedReceiveBufferFull.Value + server.Available);
+    }
+
+    [Fact]
     public async Task DisposeWhileReceivingAbortsAndLaterCallsThrowObjectDisposed()
     {
         var server = new UdpSocket(_b.Stack, new IPEndPoint(IPAddress.Any, 9));
