@@ -827,8 +827,9 @@ public sealed class UdpEndpoint : ITransportEndpoint, IDisposable
         return _sourceBound;
     }
 
-    // The NIC a datagram to `to` must leave by: the destination's scope, the bound NIC, or for multicast the
-    // multicast interface; a scope that contradicts the bound NIC is an error (Linux: EINVAL).
+    // The NIC a datagram to `to` must leave by: the destination's scope, the bound NIC, for multicast the
+    // multicast interface, for the limited broadcast the NIC of the bound address; a scope that contradicts
+    // the bound NIC is an error (Linux: EINVAL).
     private TcpipError ResolveNic(FullAddress to, out int nicId)
     {
         int bound = _bindNicId;
@@ -844,6 +845,11 @@ public sealed class UdpEndpoint : ITransportEndpoint, IDisposable
         if (nicId == 0 && to.Address.IsMulticast)
         {
             nicId = _multicastNicId;
+        }
+        if (nicId == 0 && to.Address.IsLimitedBroadcast && _sourceBound)
+        {
+            // Linux sends 255.255.255.255 out of the device that owns the bound source address.
+            nicId = _stack.FindNicWithAddress(_bindAddress)?.Id ?? 0;
         }
         return TcpipError.None;
     }

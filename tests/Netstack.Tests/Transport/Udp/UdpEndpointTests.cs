@@ -206,6 +206,14 @@ public class UdpEndpointTests
         Assert.Equal(TcpipError.NetworkUnreachable, ep.WriteTo(Payload, new FullAddress(Address.BroadcastV4, 67)));
         host.Stack.AddRoute(RouteEntry.Default(UdpTestHost.V4Peer, 1));
         Assert.Equal(TcpipError.None, ep.WriteTo(Payload, new FullAddress(Address.BroadcastV4, 67)));
+        using var bound = host.V4Endpoint();
+        bound.Broadcast = true;
+        Assert.Equal(TcpipError.None, bound.Bind(new FullAddress(UdpTestHost.V4Local, 0)));
+        host.Stack.Routes.RemoveAll(r => !r.IsOnLink);
+        Assert.Equal(TcpipError.NetworkUnreachable, ep.WriteTo(Payload, new FullAddress(Address.BroadcastV4, 67)));
+        // Bound to one of the NIC's addresses: out of that NIC, as Linux does.
+        Assert.Equal(TcpipError.None, bound.WriteTo(Payload, new FullAddress(Address.BroadcastV4, 67)));
+        host.Stack.AddRoute(RouteEntry.Default(UdpTestHost.V4Peer, 1));
         // Through the default route's NIC, but to the broadcast link address, not the gateway's.
         Assert.Equal(TcpipError.None, host.Stack.FindRoute(Address.BroadcastV4, out var route));
         Assert.Equal(Address.BroadcastV4, route!.NextHop);
