@@ -35,7 +35,9 @@ namespace Netstack.Sockets;
 /// methods complete synchronously. After <see cref="Connect(EndPoint)"/>, an ICMP error about the peer (port
 /// unreachable and the like) fails the next receive or send with <see cref="SocketError.ConnectionRefused"/>
 /// etc., once.</para>
-/// <para>Receives wait asynchronously (no thread per socket); a steady receive loop with
+/// <para>Asynchronous receives wait without a thread (the synchronous <see cref="Receive(Span{byte})"/> and
+/// <see cref="ReceiveFrom(Span{byte}, ref EndPoint)"/> block their caller, up to <see cref="ReceiveTimeout"/>, and
+/// fail with <see cref="SocketError.Interrupted"/> when the socket is disposed meanwhile, as on Linux); a steady receive loop with
 /// <see cref="ReceiveAsync(Memory{byte}, CancellationToken)"/> or the <see cref="SocketAddress"/> overload of
 /// <see cref="ReceiveFromAsync(Memory{byte}, SocketFlags, SocketAddress, CancellationToken)"/> allocates nothing;
 /// the <see cref="EndPoint"/> results allocate the endpoint, as in .NET. Several receives may be pending at
@@ -48,6 +50,8 @@ public sealed class UdpSocket : IDisposable, IAsyncDisposable
 
     private readonly UdpEndpoint _endpoint;
     private UdpReceiveOperation? _cachedReceive;
+    private UdpBlockingReceive? _cachedBlockingReceive;
+    private volatile int _receiveTimeout;
     private volatile bool _disposed;
     private int _sendBufferSize = UdpEndpoint.DefaultReceiveBufferSize;
 
@@ -186,6 +190,26 @@ public sealed class UdpSocket : IDisposable, IAsyncDisposable
                 throw new ArgumentOutOfRangeException(nameof(SendBufferSize), value, "SendBufferSize must be 1 or more bytes.");
             }
             _sendBufferSize = value;
+        }
+    }
+
+    /// <summary>
+    /// Milliseconds a synchronous receive (<see cref="Receive(Span{byte})"/>, <see cref="ReceiveFrom(Span{byte}, ref EndPoint)"/>)
+    /// waits before failing with <see cref="SocketError.TimedOut"/>; 0 (or -1 when set) waits forever. Asynchronous
+    /// receives use their <see cref="CancellationToken"/> instead.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below -1.</exception>
+    public int ReceiveTimeout
+    {
+        get => _receiveTimeout;
+        set
+        {
+            ThrowIfDisposed();
+            if (value < -1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ReceiveTimeout), value, "ReceiveTimeout must be -1 or more milliseconds (0 and -1: no limit).");
+            }
+            _receiveTimeout = value == -1 ? 0 : value;
         }
     }
 
@@ -373,13 +397,7 @@ public sealed class UdpSocket : IDisposable, IAsyncDisposable
     {
         ThrowIfDisposed();
         CheckFlags(socketFlags);
-        ArgumentNullException.ThrowIfNull(remoteEndPoint);
-        if (remoteEndPoint.AddressFamily != AddressFamily)
-        {
-            throw new ArgumentException(
-                $"The AddressFamily {remoteEndPoint.AddressFamily} is not valid for the {remoteEndPoint.GetType()} end point, use {AddressFamily} instead.",
-                nameof(remoteEndPoint));
-        }
+        CheckFamily(remoteEndPoint, nameof(remoteEndPoint));
         ThrowIfNotBound();
         return StartReceive<SocketReceiveFromResult>(buffer, false, null, cancellationToken);
     }
@@ -393,12 +411,7 @@ public sealed class UdpSocket : IDisposable, IAsyncDisposable
     {
         ThrowIfDisposed();
         CheckFlags(socketFlags);
-        ArgumentNullException.ThrowIfNull(receivedAddress);
-        int need = AddressFamily == AddressFamily.InterNetwork ? 16 : 28;
-        if (receivedAddress.Buffer.Length < need)
-        {
-            throw new ArgumentOutOfRangeException(nameof(receivedAddress), receivedAddress.Buffer.Length, $"The SocketAddress must hold {need} bytes for {AddressFamily}.");
-        }
+        CheckReceivedAddress(receivedAddress);
         ThrowIfNotBound();
         return StartReceive<int>(buffer, false, receivedAddress, cancellationToken);
     }
@@ -435,6 +448,71 @@ public sealed class UdpSocket : IDisposable, IAsyncDisposable
         ThrowIfDisposed();
         ThrowIfNotBound();
         return StartReceive<UdpReceiveResult>(default, true, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Receives a datagram, blocking the calling thread up to <see cref="ReceiveTimeout"/>; returns the bytes
+    /// copied (a larger datagram is truncated).
+    /// </summary>
+    /// <exception cref="SocketException"><see cref="SocketError.TimedOut"/>, <see cref="SocketError.Interrupted"/> when the
+    /// socket is disposed meanwhile (as .NET on Linux), or a pending ICMP error.</exception>
+    public int Receive(Span<byte> buffer) => Receive(buffer, SocketFlags.None);
+
+    /// <summary>Receives a datagram, blocking (see <see cref="Receive(Span{byte})"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="socketFlags"/> is not None.</exception>
+    public int Receive(Span<byte> buffer, SocketFlags socketFlags)
+    {
+        ThrowIfDisposed();
+        CheckFlags(socketFlags);
+        return ReceiveBlocking(buffer).BytesCopied;
+    }
+
+    /// <summary>Receives a datagram and its sender, blocking (see <see cref="Receive(Span{byte})"/>).</summary>
+    /// <exception cref="InvalidOperationException">The socket is not bound.</exception>
+    public int ReceiveFrom(Span<byte> buffer, ref EndPoint remoteEP) => ReceiveFrom(buffer, SocketFlags.None, ref remoteEP);
+
+    /// <summary>Receives a datagram and its sender, blocking (see <see cref="Receive(Span{byte})"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="remoteEP"/> is of another family, or <paramref name="socketFlags"/> is not None.</exception>
+    /// <exception cref="InvalidOperationException">The socket is not bound.</exception>
+    public int ReceiveFrom(Span<byte> buffer, SocketFlags socketFlags, ref EndPoint remoteEP)
+    {
+        ThrowIfDisposed();
+        CheckFlags(socketFlags);
+        CheckFamily(remoteEP, nameof(remoteEP));
+        ThrowIfNotBound();
+        var result = ReceiveBlocking(buffer);
+        remoteEP = EndPointConverter.ToIPEndPoint(result.Info.Remote);
+        return result.BytesCopied;
+    }
+
+    /// <summary>Receives a datagram, blocking; the sender is written into <paramref name="receivedAddress"/> (no allocation).</summary>
+    /// <exception cref="InvalidOperationException">The socket is not bound.</exception>
+    public int ReceiveFrom(Span<byte> buffer, SocketFlags socketFlags, SocketAddress receivedAddress)
+    {
+        ThrowIfDisposed();
+        CheckFlags(socketFlags);
+        CheckReceivedAddress(receivedAddress);
+        ThrowIfNotBound();
+        var result = ReceiveBlocking(buffer);
+        EndPointConverter.WriteSocketAddress(result.Info.Remote, receivedAddress);
+        return result.BytesCopied;
+    }
+
+    /// <summary>Receives a datagram into a new array of its size, blocking, with its sender (as <see cref="UdpClient.Receive(ref IPEndPoint)"/>).</summary>
+    /// <exception cref="InvalidOperationException">The socket is not bound.</exception>
+    public byte[] Receive([System.Diagnostics.CodeAnalysis.NotNull] ref IPEndPoint? remoteEP)
+    {
+        ThrowIfDisposed();
+        ThrowIfNotBound();
+        var waiter = WaitBlocking();
+        var error = waiter.TakeArray(out var bytes, out var info);
+        ReturnBlocking(waiter);
+        if (error != TcpipError.None)
+        {
+            throw BlockingReceiveException(error);
+        }
+        remoteEP = EndPointConverter.ToIPEndPoint(info.Remote);
+        return bytes;
     }
 
     /// <summary>Joins <paramref name="multicastAddr"/> on the NIC the route table picks for it.</summary>
@@ -634,6 +712,77 @@ public sealed class UdpSocket : IDisposable, IAsyncDisposable
             operation.Fail(error);
         }
         return new ValueTask<T>((System.Threading.Tasks.Sources.IValueTaskSource<T>)(object)operation, operation.Version);
+    }
+
+    private UdpReadResult ReceiveBlocking(Span<byte> buffer)
+    {
+        var waiter = WaitBlocking();
+        var error = waiter.Take(buffer, out var result);
+        ReturnBlocking(waiter);
+        if (error != TcpipError.None)
+        {
+            throw BlockingReceiveException(error);
+        }
+        return result;
+    }
+
+    // Waits until the endpoint hands the waiter a datagram or an error, or the receive timeout passes.
+    private UdpBlockingReceive WaitBlocking()
+    {
+        var waiter = Interlocked.Exchange(ref _cachedBlockingReceive, null) ?? new UdpBlockingReceive();
+        waiter.Reset();
+        var error = _endpoint.ReadOrWait(waiter);
+        if (error == TcpipError.WouldBlock)
+        {
+            int timeout = _receiveTimeout;
+            if (!waiter.Wait(timeout == 0 ? Timeout.Infinite : timeout))
+            {
+                if (_endpoint.CancelWait(waiter))
+                {
+                    ReturnBlocking(waiter);
+                    throw new SocketException((int)SocketError.TimedOut);
+                }
+                // Completed while timing out: the datagram is on its way.
+                waiter.Wait(Timeout.Infinite);
+            }
+        }
+        else if (error != TcpipError.None)
+        {
+            waiter.OnError(error);
+        }
+        return waiter;
+    }
+
+    private void ReturnBlocking(UdpBlockingReceive waiter) =>
+        Interlocked.CompareExchange(ref _cachedBlockingReceive, waiter, null);
+
+    // A blocked receive ended by dispose is Interrupted (EINTR), as .NET on Linux reports it.
+    private Exception BlockingReceiveException(TcpipError error) => error switch
+    {
+        TcpipError.Aborted => new SocketException((int)SocketError.Interrupted),
+        TcpipError.ClosedForReceive => new ObjectDisposedException(GetType().FullName),
+        _ => error.ToSocketException(),
+    };
+
+    private void CheckFamily(EndPoint endPoint, string name)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint, name);
+        if (endPoint.AddressFamily != AddressFamily)
+        {
+            throw new ArgumentException(
+                $"The AddressFamily {endPoint.AddressFamily} is not valid for the {endPoint.GetType()} end point, use {AddressFamily} instead.",
+                name);
+        }
+    }
+
+    private void CheckReceivedAddress(SocketAddress receivedAddress)
+    {
+        ArgumentNullException.ThrowIfNull(receivedAddress);
+        int need = AddressFamily == AddressFamily.InterNetwork ? 16 : 28;
+        if (receivedAddress.Buffer.Length < need)
+        {
+            throw new ArgumentOutOfRangeException(nameof(receivedAddress), receivedAddress.Buffer.Length, $"The SocketAddress must hold {need} bytes for {AddressFamily}.");
+        }
     }
 
     private static ValueTask<int> AsSendTask(TcpipError error, int length)

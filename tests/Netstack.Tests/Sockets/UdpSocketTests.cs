@@ -379,6 +379,38 @@ public sealed class UdpSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task SynchronousReceivesBlockTimeOutAndAreInterruptedByDispose()
+    {
+        var server = new UdpSocket(_b.Stack, new IPEndPoint(IPAddress.Any, 9)) { ReceiveTimeout = 50 };
+        var buffer = new byte[64];
+        var e = Assert.Throws<SocketException>(() => server.Receive(buffer));
+        Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
+        // A timed-out receive took nothing: the next datagram goes to the next receive.
+        await using var client = new UdpSocket(_a.Stack, new IPEndPoint(IPAddress.Any, 4242));
+        client.SendTo(Payload, Ep("10.0.0.2", 9));
+        server.ReceiveTimeout = 0;
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        int n = server.ReceiveFrom(buffer, ref from);
+        Assert.Equal(Payload, buffer[..n]);
+        Assert.Equal(Ep("10.0.0.1", 4242), from);
+        client.SendTo(Payload, Ep("10.0.0.2", 9));
+        IPEndPoint? sender = null;
+        Assert.Equal(Payload, server.Receive(ref sender));
+        Assert.Equal(Ep("10.0.0.1", 4242), sender);
+        client.SendTo(Payload, Ep("10.0.0.2", 9));
+        var address = new SocketAddress(AddressFamily.InterNetwork);
+        Assert.Equal(4, server.ReceiveFrom(buffer.AsSpan(0, 4), SocketFlags.None, address));
+        Assert.Equal(Ep("10.0.0.1", 4242), new IPEndPoint(IPAddress.Any, 0).Create(address));
+        var blocked = Task.Run(() => server.Receive(buffer));
+        await Task.Delay(50);
+        server.Dispose();
+        e = await Assert.ThrowsAsync<SocketException>(() => blocked.WaitAsync(Timeout));
+        Assert.Equal(SocketError.Interrupted, e.SocketErrorCode);
+        Assert.Throws<ObjectDisposedException>(() => server.Receive(buffer));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSocket(_a.Stack) { ReceiveTimeout = -2 });
+    }
+
+    [Fact]
     public async Task AvailableIsTheNextDatagramSize()
     {
         await using var server = new UdpSocket(_b.Stack, new IPEndPoint(IPAddress.Any, 9));
