@@ -52,6 +52,18 @@ public sealed class UdpSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task EmptyDatagramsAreDatagramsToo()
+    {
+        await using var server = new UdpSocket(_b.Stack, Ep("10.0.0.2", 9));
+        await using var client = new UdpSocket(_a.Stack);
+        Assert.Equal(0, client.SendTo(ReadOnlySpan<byte>.Empty, Ep("10.0.0.2", 9)));
+        var r = await server.ReceiveMessageFromAsync(new byte[16]).AsTask().WaitAsync(Timeout);
+        Assert.Equal(0, r.ReceivedBytes);
+        Assert.False(r.Truncated);
+        Assert.Equal(IPAddress.Parse("10.0.0.1"), r.RemoteEndPoint.Address);
+    }
+
+    [Fact]
     public async Task ConnectedSendAndReceive()
     {
         await using var server = new UdpSocket(_b.Stack, Ep("10.0.0.2", 53));
