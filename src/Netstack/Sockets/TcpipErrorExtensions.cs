@@ -48,8 +48,9 @@ public static class TcpipErrorExtensions
         TcpipError.MessageTooLong => SocketError.MessageSize,
         TcpipError.NetworkUnreachable => SocketError.NetworkUnreachable,
         TcpipError.NoBufferSpace => SocketError.NoBufferSpaceAvailable,
-        // Linux: bind to port 0 with the ephemeral range exhausted is EADDRINUSE.
-        TcpipError.NoPortAvailable => SocketError.AddressAlreadyInUse,
+        // Linux: connect with the ephemeral range exhausted is EADDRNOTAVAIL ("Cannot assign requested
+        // address"), the case applications meet (bind to port 0 would say EADDRINUSE).
+        TcpipError.NoPortAvailable => SocketError.AddressNotAvailable,
         TcpipError.HostUnreachable => SocketError.HostUnreachable,
         TcpipError.HostDown => SocketError.HostDown,
         TcpipError.NoNet => SocketError.NetworkDown,
