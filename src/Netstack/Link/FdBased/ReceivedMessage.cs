@@ -63,6 +63,6 @@ internal static unsafe class ReceivedMessage
         PollFd p = new() { Fd = fd, Events = pollRdHup };
         TimeSpec zero = default;
         int n = PollNative.PPoll(&p, 1, &zero, null);
-        return n <= 0 || (p.ReturnedEvents & (PollNative.POLLHUP | pollRdHup | PollNative.POLLERR | PollNative.POLLNVAL)) != 0;
+        return n < 0 || (p.ReturnedEvents & (PollNative.POLLHUP | pollRdHup | PollNative.POLLERR | PollNative.POLLNVAL)) != 0;
     }
 }
