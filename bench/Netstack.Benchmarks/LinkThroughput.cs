@@ -76,10 +76,11 @@ internal static unsafe partial class LinkThroughput
 
     private static int RxVeth(int size, string mode, double seconds, string pktbench)
     {
-        using var socket = PacketSocket.Open("lim_va");
+        // The same 256 MiB receive buffer the C reference sets.
+        using var socket = PacketSocket.Open("lim_va", receiveBufferBytes: 256 << 20);
         using var ep = new FdBasedEndpoint(new FdBasedEndpointOptions
         {
-            Fds = [socket.Fd], EthernetHeader = true, Mtu = 65535, Address = LinkAddress.Parse("02:00:00:00:00:01"), PacketDispatchMode = ModeOf(mode),
+            Fds = [socket.Fd], EthernetHeader = true, Mtu = size <= 1514 ? 1500 : 65535, Address = LinkAddress.Parse("02:00:00:00:00:01"), PacketDispatchMode = ModeOf(mode),
         });
         var counter = new Counter();
         ep.Attach(counter);

@@ -73,23 +73,6 @@ public class BadOptionsTests
     }
 
     [Fact]
-    public void PacketMmapOnAUnixSocketIsRefusedAndNothingLeaks()
-    {
-        var pool = new ChunkPool();
-        using var pair = new SocketPair();
-        int before = FileNative.Fcntl(pair.Local, FileNative.F_GETFL, 0);
-        int fds = Directory.GetFiles("/proc/self/fd").Length;
-        var e = Assert.Throws<ArgumentException>(() => new FdBasedEndpoint(new FdBasedEndpointOptions
-        {
-            Fds = [pair.Local], PacketDispatchMode = PacketDispatchMode.PacketMmap,
-        }, pool));
-        Assert.Contains("AF_PACKET", e.Message);
-        Assert.Equal(before, FileNative.Fcntl(pair.Local, FileNative.F_GETFL, 0));
-        Assert.Equal(fds, Directory.GetFiles("/proc/self/fd").Length);
-        Assert.Equal(0, pool.Outstanding);
-    }
-
-    [Fact]
     public void UseAfterDisposeThrows()
     {
         using var pair = new SocketPair();

@@ -98,31 +98,6 @@ public class KnownDefectTests
     }
 
     [Fact]
-    public void DetachReattachAndDisposeReleaseEverything()
-    {
-        var pool = new ChunkPool();
-        using var pair = new SocketPair(SocketNative.SOCK_DGRAM);
-        var ep = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [pair.Local], PacketDispatchMode = PacketDispatchMode.RecvMmsg }, pool);
-        int fdsBefore = OpenFdCount();
-        for (int round = 0; round < 3; round++)
-        {
-            var recorder = new RecordingDispatcher();
-            ep.Attach(recorder);
-            Assert.True(pool.Outstanding > 0);
-            pair.Send(Frames.Ipv4Like(100, round));
-            Assert.NotNull(recorder.Next());
-            ep.Attach(null);
-            Assert.False(ep.IsAttached);
-            Assert.Equal(0, ep.RunningReaders);
-            Assert.Equal(0, pool.Outstanding);
-        }
-        ep.Attach(new RecordingDispatcher());
-        ep.Dispose();
-        Assert.Equal(0, pool.Outstanding);
-        Assert.Equal(fdsBefore, OpenFdCount());
-    }
-
-    [Fact]
     public void DetachFromTheClosedCallbackOnAReaderThreadDoesNotDeadlock()
     {
         using var first = new SocketPair();

@@ -69,7 +69,7 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
             {
                 for (int i = 0; i < fds.Count; i++)
                 {
-                    _rings[i] = CreateRing(fds[i], options.RingFrameSize);
+                    _rings[i] = CreateRing(fds[i], options.RingFrameSize != 0 ? options.RingFrameSize : PacketRing.FrameSizeFor(options.Mtu));
                 }
             }
         }

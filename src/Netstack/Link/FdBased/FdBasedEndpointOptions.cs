@@ -51,8 +51,8 @@ public sealed record FdBasedEndpointOptions
     /// <summary>A name for logs and the metrics tag; defaults to "fd" and the first fd.</summary>
     public string? Name { get; init; }
 
-    /// <summary>Bytes per PACKET_MMAP ring frame (tests shrink it to provoke truncation).</summary>
-    internal int RingFrameSize { get; init; } = PacketRing.DefaultFrameSize;
+    /// <summary>Bytes per PACKET_MMAP ring frame; 0 sizes it from <see cref="Mtu"/> (tests shrink it to provoke truncation).</summary>
+    internal int RingFrameSize { get; init; }
 
     /// <summary>Forces the fanout-id fallback used on kernels without PACKET_FANOUT_FLAG_UNIQUEID (tests).</summary>
     internal bool ForceFanoutIdFallback { get; init; }
@@ -94,7 +94,7 @@ public sealed record FdBasedEndpointOptions
         {
             throw new ArgumentException($"Address must be a unicast MAC; {Address} has the group bit set.", nameof(Address));
         }
-        if (RingFrameSize < PacketRing.MinFrameSize || RingFrameSize % PacketRing.FrameAlignment != 0)
+        if (RingFrameSize != 0 && (RingFrameSize < PacketRing.MinFrameSize || RingFrameSize > PacketRing.MaxFrameSize || RingFrameSize % PacketRing.FrameAlignment != 0))
         {
             throw new ArgumentOutOfRangeException(nameof(RingFrameSize), RingFrameSize,
                 $"RingFrameSize must be at least {PacketRing.MinFrameSize} and a multiple of {PacketRing.FrameAlignment}.");

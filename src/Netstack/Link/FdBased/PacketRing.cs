@@ -3,15 +3,23 @@ using Netstack.Interop;
 namespace Netstack.Link.FdBased;
 
 /// <summary>
-/// A PACKET_RX_RING (TPACKET_V1) mapped into this process: one block of <see cref="FrameCount"/> frames, each
-/// starting with a <see cref="TpacketHdr"/> whose status word says who owns it. Reference-counted (the
+/// A PACKET_RX_RING (TPACKET_V1) mapped into this process: <see cref="FrameCount"/> frames in blocks of up to
+/// 1 MiB, each frame starting with a <see cref="TpacketHdr"/> whose status word says who owns it. The ring is
+/// about <see cref="RingBytes"/> big whatever the frame size (gVisor: 32 frames of 64 KiB, which a burst of
+/// small packets overflows while the reader is descheduled). Reference-counted (the
 /// endpoint and the reader using it), so the mapping is removed only when nobody can touch it; then the ring
 /// is torn down so the socket returns to plain reads.
 /// </summary>
 internal sealed unsafe class PacketRing
 {
-    /// <summary>gVisor's frame size: a 64 KiB packet plus the frame header.</summary>
-    public const int DefaultFrameSize = 65536 + 128;
+    /// <summary>gVisor's frame size, the largest: a 64 KiB packet plus the frame header.</summary>
+    public const int MaxFrameSize = 65536 + 128;
+
+    /// <summary>Room in a frame before the link header: tpacket_hdr, sockaddr_ll, alignment, a virtio-net header.</summary>
+    public const int FrameOverhead = 128;
+
+    /// <summary>Total bytes of ring aimed at.</summary>
+    public const int RingBytes = 4 << 20;
 
     /// <summary>Smallest frame accepted (TPACKET_HDRLEN plus room for a small frame).</summary>
     public const int MinFrameSize = 256;
@@ -19,7 +27,8 @@ internal sealed unsafe class PacketRing
     /// <summary>TPACKET_ALIGNMENT.</summary>
     public const int FrameAlignment = 16;
 
-    private const int FramesWanted = 32;
+    private const int MinFrames = 32;
+    private const int MaxBlockSize = 1 << 20;
     private const int PageSize = 4096;
 
     private readonly int _fd;
@@ -28,14 +37,22 @@ internal sealed unsafe class PacketRing
     private int _refs = 1;
     private int _inUse;
 
-    private PacketRing(int fd, byte* mapping, nuint length, int frameSize, int frameCount)
+    private readonly int _blockSize;
+    private readonly int _framesPerBlock;
+
+    private PacketRing(int fd, byte* mapping, nuint length, int frameSize, int frameCount, int blockSize)
     {
         _fd = fd;
         _base = mapping;
         _length = length;
         FrameSize = frameSize;
         FrameCount = frameCount;
+        _blockSize = blockSize;
+        _framesPerBlock = blockSize / frameSize;
     }
+
+    /// <summary>The frame size that holds a link frame of <paramref name="mtu"/> plus Ethernet header.</summary>
+    public static int FrameSizeFor(int mtu) => Math.Min(MaxFrameSize, (mtu + 14 + FrameOverhead + FrameAlignment - 1) / FrameAlignment * FrameAlignment);
 
     /// <summary>Bytes per frame.</summary>
     public int FrameSize { get; }
@@ -50,12 +67,15 @@ internal sealed unsafe class PacketRing
     public static int Create(int fd, int frameSize, out PacketRing? ring)
     {
         ring = null;
-        int blockSize = (frameSize * FramesWanted + PageSize - 1) / PageSize * PageSize;
-        int frameCount = blockSize / frameSize;
+        int blockSize = Math.Max(frameSize, MaxBlockSize);
+        blockSize = (blockSize + PageSize - 1) / PageSize * PageSize;
+        int framesPerBlock = blockSize / frameSize;
+        int blockCount = Math.Max(RingBytes / blockSize, (MinFrames + framesPerBlock - 1) / framesPerBlock);
+        int frameCount = framesPerBlock * blockCount;
         var request = new TpacketReq
         {
             BlockSize = (uint)blockSize,
-            BlockCount = 1,
+            BlockCount = (uint)blockCount,
             FrameSize = (uint)frameSize,
             FrameCount = (uint)frameCount,
         };
@@ -63,7 +83,8 @@ internal sealed unsafe class PacketRing
         {
             return FileNative.LastErrno;
         }
-        void* mapping = MemoryMapNative.Mmap(null, (nuint)blockSize, MemoryMapNative.PROT_READ | MemoryMapNative.PROT_WRITE,
+        nuint length = (nuint)blockSize * (nuint)blockCount;
+        void* mapping = MemoryMapNative.Mmap(null, length, MemoryMapNative.PROT_READ | MemoryMapNative.PROT_WRITE,
             MemoryMapNative.MAP_SHARED, fd, 0);
         if (mapping == MemoryMapNative.MAP_FAILED)
         {
@@ -71,12 +92,13 @@ internal sealed unsafe class PacketRing
             TearDown(fd);
             return errno;
         }
-        ring = new PacketRing(fd, (byte*)mapping, (nuint)blockSize, frameSize, frameCount);
+        ring = new PacketRing(fd, (byte*)mapping, length, frameSize, frameCount, blockSize);
         return 0;
     }
 
     /// <summary>The header of frame <paramref name="index"/>.</summary>
-    public TpacketHdr* Frame(int index) => (TpacketHdr*)(_base + (nint)index * FrameSize);
+    public TpacketHdr* Frame(int index) =>
+        (TpacketHdr*)(_base + (nint)(index / _framesPerBlock) * _blockSize + (nint)(index % _framesPerBlock) * FrameSize);
 
     /// <summary>The status word of frame <paramref name="index"/>, read with acquire semantics.</summary>
     public ulong Status(int index) => Volatile.Read(ref Frame(index)->Status);

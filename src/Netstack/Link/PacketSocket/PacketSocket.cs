@@ -31,11 +31,12 @@ public sealed unsafe class PacketSocket : IDisposable
     /// <summary>
     /// Opens a socket bound to <paramref name="interfaceName"/>. With <paramref name="ignoreOutgoing"/> the kernel
     /// does not hand back frames the host itself sends on the interface; <paramref name="virtioHeader"/> sets
-    /// PACKET_VNET_HDR (host GSO).
+    /// PACKET_VNET_HDR (host GSO); a non-zero <paramref name="receiveBufferBytes"/> sets SO_RCVBUFFORCE (bursts
+    /// beyond the receive buffer are dropped by the kernel).
     /// </summary>
     /// <exception cref="ArgumentException">No such interface.</exception>
     /// <exception cref="IOException">The kernel refused (no CAP_NET_RAW...).</exception>
-    public static PacketSocket Open(string interfaceName, bool ignoreOutgoing = true, bool virtioHeader = false)
+    public static PacketSocket Open(string interfaceName, bool ignoreOutgoing = true, bool virtioHeader = false, int receiveBufferBytes = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(interfaceName);
         int index = (int)InterfaceNative.IfNameToIndex(interfaceName);
@@ -54,6 +55,10 @@ public sealed unsafe class PacketSocket : IDisposable
         if (errno == 0 && ignoreOutgoing)
         {
             errno = SocketNative.SetInt(fd, SocketNative.SOL_PACKET, SocketNative.PACKET_IGNORE_OUTGOING, 1);
+        }
+        if (errno == 0 && receiveBufferBytes > 0)
+        {
+            errno = SocketNative.SetInt(fd, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUFFORCE, receiveBufferBytes);
         }
         if (errno == 0 && virtioHeader)
         {
