@@ -16,7 +16,10 @@ public unsafe class FdBasedEndpointBenchmarks
     private const int Batch = 32;
     private int _local;
     private int _peer;
+    private int _receiveLocal;
+    private int _receivePeer;
     private FdBasedEndpoint _endpoint = null!;
+    private FdBasedEndpoint _receiver = null!;
     private PacketBuffer[] _packets = null!;
     private NativeTraffic _traffic = null!;
     private Counter _counter = null!;
@@ -37,8 +40,14 @@ public unsafe class FdBasedEndpointBenchmarks
         _peer = fds[1];
         SocketNative.SetInt(_peer, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUFFORCE, 4 << 20);
         SocketNative.SetInt(_local, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUFFORCE, 4 << 20);
-        _endpoint = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [_local], PacketDispatchMode = Mode });
+        _endpoint = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [_local] });
+        SocketNative.SocketPair(SocketNative.AF_UNIX, SocketNative.SOCK_DGRAM | SocketNative.SOCK_CLOEXEC, 0, fds);
+        _receiveLocal = fds[0];
+        _receivePeer = fds[1];
+        SocketNative.SetInt(_receivePeer, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUFFORCE, 4 << 20);
+        _receiver = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [_receiveLocal], PacketDispatchMode = Mode });
         _counter = new Counter();
+        _receiver.Attach(_counter);
         _packets = new PacketBuffer[Batch];
         var payload = new byte[Size];
         payload[0] = 0x45;
@@ -53,6 +62,7 @@ public unsafe class FdBasedEndpointBenchmarks
     public void Cleanup()
     {
         _endpoint.Dispose();
+        _receiver.Dispose();
         foreach (var p in _packets)
         {
             p.Release();
@@ -60,16 +70,8 @@ public unsafe class FdBasedEndpointBenchmarks
         _traffic.Dispose();
         FileNative.Close(_local);
         FileNative.Close(_peer);
-    }
-
-    [IterationSetup(Target = nameof(Send))]
-    public void DetachForSend() => _endpoint.Attach(null);
-
-    [IterationSetup(Target = nameof(Receive))]
-    public void AttachForReceive()
-    {
-        _endpoint.Attach(_counter);
-        _expected = _counter.Count;
+        FileNative.Close(_receiveLocal);
+        FileNative.Close(_receivePeer);
     }
 
     /// <summary>WritePackets of 32 packets (one sendmmsg), then the peer drains them.</summary>
@@ -84,7 +86,7 @@ public unsafe class FdBasedEndpointBenchmarks
     [Benchmark(OperationsPerInvoke = Batch)]
     public long Receive()
     {
-        _traffic.Send(_peer);
+        _traffic.Send(_receivePeer);
         _expected += Batch;
         while (Volatile.Read(ref _counter.Count) < _expected)
         {
