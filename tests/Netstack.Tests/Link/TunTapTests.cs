@@ -8,13 +8,16 @@ namespace Netstack.Tests.Link;
 /// <summary>TUN and TAP devices in a namespace, with traffic from the kernel's own ping.</summary>
 public class TunTapTests
 {
-    [SkippableFact]
-    public void KernelPingIntoTunArrivesAsIcmpAndOurReplyReachesPing()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KernelPingIntoTunArrivesAsIcmpAndOurReplyReachesPing(bool virtioHeader)
     {
         Privileges.RequireNetworkAdmin();
         Privileges.RequireTool("ping");
         using var ns = new NetNamespace();
-        using var tun = ns.Enter(() => TunInterface.Open("nst0", TunMode.Tun));
+        // With IFF_VNET_HDR every packet carries a virtio-net header: the endpoint strips and adds it.
+        using var tun = ns.Enter(() => TunInterface.Open("nst0", TunMode.Tun, virtioHeader));
         ns.Check("ip addr add 192.0.2.1/24 dev nst0");
         ns.Check("ip link set nst0 up");
         using var ep = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [tun.Fd], Mtu = 1500, PacketDispatchMode = PacketDispatchMode.RecvMmsg });
@@ -115,5 +118,23 @@ public class TunTapTests
         ep.Dispose();
         Assert.Single(errors);
         Assert.Equal(0, pool.Outstanding);
+    }
+
+    [SkippableFact]
+    public void HostGsoIsOfferedOnAVirtioTunOnly()
+    {
+        Privileges.RequireNetworkAdmin();
+        using var ns = new NetNamespace();
+        using var plain = ns.Enter(() => TunInterface.Open("nst2", TunMode.Tun));
+        using var virtio = ns.Enter(() => TunInterface.Open("nst3", TunMode.Tun, virtioHeader: true));
+        using (var ep = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [plain.Fd], GsoMaxSize = 65536 }))
+        {
+            Assert.Equal(0, ep.GsoMaxSize);
+        }
+        using (var ep = new FdBasedEndpoint(new FdBasedEndpointOptions { Fds = [virtio.Fd], GsoMaxSize = 65536 }))
+        {
+            Assert.Equal(65536, ep.GsoMaxSize);
+            Assert.True(ep.Capabilities.HasFlag(Netstack.Stack.LinkCapabilities.HardwareGso));
+        }
     }
 }

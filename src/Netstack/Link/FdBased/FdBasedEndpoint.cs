@@ -53,8 +53,13 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
             {
                 fds.Add(Inspect(fd));
             }
-            Capabilities = CapabilitiesFor(options, fds.Any(f => f.IsSocket), out int gsoMaxSize);
+            Capabilities = CapabilitiesFor(options, fds.Any(f => f.IsSocket || f.IsVirtioTun), out int gsoMaxSize);
             GsoMaxSize = gsoMaxSize;
+            bool hostGso = Capabilities.HasFlag(LinkCapabilities.HardwareGso);
+            for (int i = 0; i < fds.Count; i++)
+            {
+                fds[i] = fds[i] with { VirtioHeader = fds[i].IsVirtioTun || (fds[i].IsSocket && hostGso) };
+            }
             var packetFds = fds.Where(f => f.IsPacketSocket).Select(f => f.Fd).ToList();
             if (packetFds.Count > 0)
             {
@@ -252,13 +257,20 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
                 }
                 isPacket = family == SocketNative.AF_PACKET;
             }
-            return new FdInfo(fd, isSocket, type, isPacket, flags);
+            return new FdInfo(fd, isSocket, type, isPacket, flags) { IsVirtioTun = !isSocket && IsVirtioTun(fd) };
         }
         catch
         {
             FileNative.Fcntl(fd, FileNative.F_SETFL, flags);
             throw;
         }
+    }
+
+    // TUNGETIFF answers only on a TUN/TAP fd; its flags say whether IFF_VNET_HDR is on.
+    private static unsafe bool IsVirtioTun(int fd)
+    {
+        var request = default(IfReq);
+        return FileNative.Ioctl(fd, InterfaceNative.TUNGETIFF, &request) == 0 && (request.Flags & InterfaceNative.IFF_VNET_HDR) != 0;
     }
 
     private static LinkCapabilities CapabilitiesFor(FdBasedEndpointOptions options, bool anySocket, out int gsoMaxSize)
@@ -270,7 +282,8 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
         caps |= options.SaveRestore ? LinkCapabilities.SaveRestore : 0;
         caps |= options.DisconnectOk ? LinkCapabilities.DisconnectOk : 0;
         gsoMaxSize = 0;
-        // As in gVisor: GSO only when the fds are sockets (AF_PACKET with PACKET_VNET_HDR, or a test socketpair).
+        // As in gVisor, GSO needs sockets (AF_PACKET with PACKET_VNET_HDR, or a test socketpair); ours also
+        // accepts a TUN/TAP opened with IFF_VNET_HDR.
         if (anySocket && options.GsoMaxSize != 0)
         {
             caps |= options.SoftwareGsoEnabled ? LinkCapabilities.SoftwareGso : LinkCapabilities.HardwareGso;
@@ -307,7 +320,6 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
     {
         var stop = StopSignal.Create();
         _stop = stop;
-        bool hostGso = Capabilities.HasFlag(LinkCapabilities.HardwareGso);
         for (int i = 0; i < _fds.Length; i++)
         {
             if (_closedReported[i])
@@ -315,7 +327,7 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
                 continue;
             }
             var fd = _fds[i];
-            var processor = new InboundProcessor(dispatcher, Statistics, _options.EthernetHeader, hostGso && _rings[i] is null, _options.Address);
+            var processor = new InboundProcessor(dispatcher, Statistics, _options.EthernetHeader, fd.VirtioHeader && _rings[i] is null, _options.Address);
             IInboundDispatcher inbound = _rings[i] is { } ring
                 ? new PacketMmapDispatcher(ring, processor, Statistics, _pool)
                 : fd.IsSocket && _options.PacketDispatchMode == PacketDispatchMode.RecvMmsg

@@ -32,7 +32,7 @@ public sealed class InjectableEndpoint : ILinkEndpoint
         }
         FileNative.GetFileMode(fd, out uint mode);
         bool isSocket = (mode & FileNative.S_IFMT) == FileNative.S_IFSOCK;
-        _fd = new FdInfo(fd, isSocket, 0, false, flags);
+        _fd = new FdInfo(fd, isSocket, 0, false, flags) { VirtioHeader = capabilities.HasFlag(LinkCapabilities.HardwareGso) };
         Mtu = mtu;
         Capabilities = capabilities;
         Statistics = new LinkStatistics();

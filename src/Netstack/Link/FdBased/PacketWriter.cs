@@ -63,7 +63,7 @@ internal sealed unsafe class PacketWriter : IDisposable
                     end++;
                 }
                 var batch = packets[i..end];
-                var error = fd.IsSocket ? SendBatch(fd.Fd, batch, scratch, out int sent) : WriteEach(fd.Fd, batch, scratch, out sent);
+                var error = fd.IsSocket ? SendBatch(fd, batch, scratch, out int sent) : WriteEach(fd, batch, scratch, out sent);
                 written += sent;
                 if (error != TcpipError.None)
                 {
@@ -112,7 +112,7 @@ internal sealed unsafe class PacketWriter : IDisposable
         }
     }
 
-    private TcpipError SendBatch(int fd, ReadOnlySpan<PacketBuffer> batch, WriteScratch scratch, out int handled)
+    private TcpipError SendBatch(FdInfo fd, ReadOnlySpan<PacketBuffer> batch, WriteScratch scratch, out int handled)
     {
         handled = 0;
         int count = 0;
@@ -147,7 +147,7 @@ internal sealed unsafe class PacketWriter : IDisposable
                 iovUsed = 0;
             }
             var iov = scratch.IoVecs + iovUsed;
-            int n = BuildIoVecs(pkt, iov, scratch.VirtioHeaders + count * 16, scratch, out int total);
+            int n = BuildIoVecs(pkt, fd.VirtioHeader, iov, scratch.VirtioHeaders + count * 16, scratch, out int total);
             ref var m = ref scratch.Messages[count];
             m = default;
             m.Header.Iov = iov;
@@ -163,15 +163,15 @@ internal sealed unsafe class PacketWriter : IDisposable
     }
 
     // sendmmsg until every message is out or an error stops it; a partial count is resumed.
-    private TcpipError Flush(int fd, WriteScratch scratch, int count, out int done)
+    private TcpipError Flush(FdInfo fd, WriteScratch scratch, int count, out int done)
     {
         done = 0;
-        int vnet = _hostGso ? VirtioNetHeader.Size : 0;
+        int vnet = fd.VirtioHeader ? VirtioNetHeader.Size : 0;
         long bytes = 0;
         TcpipError error = TcpipError.None;
         while (done < count)
         {
-            int n = SocketNative.SendMMsg(fd, scratch.Messages + done, (uint)(count - done), SocketNative.MSG_DONTWAIT | SocketNative.MSG_NOSIGNAL);
+            int n = SocketNative.SendMMsg(fd.Fd, scratch.Messages + done, (uint)(count - done), SocketNative.MSG_DONTWAIT | SocketNative.MSG_NOSIGNAL);
             if (n < 0)
             {
                 int errno = FileNative.LastErrno;
@@ -198,10 +198,10 @@ internal sealed unsafe class PacketWriter : IDisposable
         return error;
     }
 
-    private TcpipError WriteEach(int fd, ReadOnlySpan<PacketBuffer> batch, WriteScratch scratch, out int sent)
+    private TcpipError WriteEach(FdInfo fd, ReadOnlySpan<PacketBuffer> batch, WriteScratch scratch, out int sent)
     {
         sent = 0;
-        int vnet = _hostGso ? VirtioNetHeader.Size : 0;
+        int vnet = fd.VirtioHeader ? VirtioNetHeader.Size : 0;
         for (int k = 0; k < batch.Length; k++)
         {
             var pkt = batch[k];
@@ -212,11 +212,11 @@ internal sealed unsafe class PacketWriter : IDisposable
                 sent++;
                 continue;
             }
-            int n = BuildIoVecs(pkt, scratch.IoVecs, scratch.VirtioHeaders, scratch, out int total);
+            int n = BuildIoVecs(pkt, fd.VirtioHeader, scratch.IoVecs, scratch.VirtioHeaders, scratch, out int total);
             nint written;
             do
             {
-                written = FileNative.Writev(fd, scratch.IoVecs, n);
+                written = FileNative.Writev(fd.Fd, scratch.IoVecs, n);
             }
             while (written < 0 && FileNative.LastErrno == Errno.EINTR);
             scratch.ReleaseFlattened();
@@ -244,11 +244,11 @@ internal sealed unsafe class PacketWriter : IDisposable
     }
 
     // Fills iovecs for one packet: [virtio-net header] then every non-empty view. Returns the count.
-    private int BuildIoVecs(PacketBuffer pkt, IoVec* iov, byte* virtioSlot, WriteScratch scratch, out int total)
+    private int BuildIoVecs(PacketBuffer pkt, bool virtioHeader, IoVec* iov, byte* virtioSlot, WriteScratch scratch, out int total)
     {
         int n = 0;
         total = 0;
-        if (_hostGso)
+        if (virtioHeader)
         {
             VirtioHeaderFor(pkt).WriteTo(new Span<byte>(virtioSlot, VirtioNetHeader.Size));
             iov[n++] = new IoVec { Base = virtioSlot, Length = VirtioNetHeader.Size };
@@ -305,7 +305,7 @@ internal sealed unsafe class PacketWriter : IDisposable
     private VirtioNetHeader VirtioHeaderFor(PacketBuffer pkt)
     {
         var gso = pkt.Gso;
-        if (gso == default)
+        if (!_hostGso || gso == default)
         {
             return default;
         }
