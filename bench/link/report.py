@@ -5,6 +5,8 @@ What is compared, per case:
   rx-*  : packets delivered per second to the consumer (ours: packets our dispatcher got; C: its reader's pps)
   tx-sock: packets the C reader received per second from the writer (ours: from WritePackets; C: its own writer)
   tx-veth: frames counted at the peer veth (ours: pktbench -m count dev_rx_pps; C: pktbench -m tx peer_rx_pps)
+CPU ns/pkt: ours is our whole process's CPU time per packet; C's is the CPU time of its thread on the same side
+(rx_cpu_ns / tx_cpu_ns). On a loaded machine the rates swing; CPU per packet moves much less.
 """
 import re
 import statistics
@@ -26,7 +28,15 @@ def rate(impl, case, line):
     return field(line, "pps")
 
 
+def cpu(impl, case, line):
+    """CPU ns per packet of the side under test (ours: our whole process; C: its thread on the same side)."""
+    if impl == "netstack":
+        return field(line, "cpu_ns")
+    return field(line, "tx_cpu_ns" if case.startswith("tx-") else "rx_cpu_ns")
+
+
 values = defaultdict(list)
+cpus = defaultdict(list)
 alloc = defaultdict(list)
 order = []
 for path in sys.argv[1:]:
@@ -41,13 +51,16 @@ for path in sys.argv[1:]:
         if case not in order:
             order.append(case)
         values[(impl, case)].append(v)
+        c = cpu(impl, case, line)
+        if c:
+            cpus[(impl, case)].append(c)
         if impl == "netstack":
             a = field(line, "alloc_bytes_per_pkt")
             if a is not None:
                 alloc[case].append(a)
 
-print("| case | netstack Mpps | C Mpps | ratio | netstack runs | C runs | alloc B/pkt |")
-print("|---|---|---|---|---|---|---|")
+print("| case | netstack Mpps | C Mpps | ratio | netstack runs | C runs | CPU ns/pkt ours | CPU ns/pkt C | C/ours CPU | alloc B/pkt |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for case in order:
     ours = values.get(("netstack", case), [])
     ref = values.get(("c", case), [])
@@ -57,4 +70,7 @@ for case in order:
     a = f"{max(alloc[case]):.3f}" if alloc[case] else "-"
     runs_o = " ".join(f"{v / 1e6:.2f}" for v in ours)
     runs_c = " ".join(f"{v / 1e6:.2f}" for v in ref)
-    print(f"| {case} | {mo / 1e6:.3f} | {mc / 1e6:.3f} | {ratio} | {runs_o} | {runs_c} | {a} |")
+    co = statistics.median(cpus[("netstack", case)]) if cpus[("netstack", case)] else 0
+    cc = statistics.median(cpus[("c", case)]) if cpus[("c", case)] else 0
+    eff = f"{cc / co:.0%}" if co and cc else "-"
+    print(f"| {case} | {mo / 1e6:.3f} | {mc / 1e6:.3f} | {ratio} | {runs_o} | {runs_c} | {co:.0f} | {cc:.0f} | {eff} | {a} |")

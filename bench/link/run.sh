@@ -16,6 +16,10 @@ for candidate in "$root/../shared/bench/limits" "$root/../../shared/bench/limits
 done
 [ -n "$limits" ] || { echo "shared/bench/limits not found; set LIMITS=" >&2; exit 2; }
 D="${D:-2}"
+# Warm-up before each measured window. 3 s, because with our process pinned to one busy core the tiered JIT's
+# background compiler gets little CPU: after 0.5 s the hot path still partly runs tier-0 code (~25% more CPU
+# per packet). The C peers warm up as long.
+export NETSTACK_BENCH_WARM="${WARM:-3}"
 REPS="${REPS:-3}"
 TYPES="${TYPES:-dgram}"
 SIZES_SOCK="${SIZES_SOCK:-64 1500}"
@@ -48,22 +52,22 @@ for rep in $(seq "$REPS"); do
     for type in $TYPES; do
         for size in $SIZES_SOCK; do
             record netstack "rx-sock.$type.$size.recvmmsg" taskset -c 1 $ours rx-sock "$type" "$size" recvmmsg "$D" "$sp"
-            record c "rx-sock.$type.$size.recvmmsg" "$sp" -t "$type" -s "$size" -r mmsg -b 8 -w mmsg -B 47 -n -d "$D"
+            record c "rx-sock.$type.$size.recvmmsg" "$sp" -t "$type" -s "$size" -r mmsg -b 8 -w mmsg -B 47 -n -d "$D" -W "$NETSTACK_BENCH_WARM"
             record netstack "rx-sock.$type.$size.readv" taskset -c 1 $ours rx-sock "$type" "$size" readv "$D" "$sp"
-            record c "rx-sock.$type.$size.readv" "$sp" -t "$type" -s "$size" -r readv -i 10 -w mmsg -B 47 -n -d "$D"
+            record c "rx-sock.$type.$size.readv" "$sp" -t "$type" -s "$size" -r readv -i 10 -w mmsg -B 47 -n -d "$D" -W "$NETSTACK_BENCH_WARM"
             record netstack "tx-sock.$type.$size.sendmmsg" taskset -c 0 $ours tx-sock "$type" "$size" "$D" "$sp"
-            record c "tx-sock.$type.$size.sendmmsg" "$sp" -t "$type" -s "$size" -r mmsg -b 32 -w mmsg -B 47 -n -d "$D"
+            record c "tx-sock.$type.$size.sendmmsg" "$sp" -t "$type" -s "$size" -r mmsg -b 32 -w mmsg -B 47 -n -d "$D" -W "$NETSTACK_BENCH_WARM"
         done
     done
     for size in $SIZES_VETH; do
         record netstack "rx-veth.$size.recvmmsg" ip netns exec lim_a taskset -c 1 $ours rx-veth "$size" recvmmsg "$D" "$pb"
-        record c "rx-veth.$size.recvmmsg" "$pb" -m rx -s "$size" -r mmsg -b 8 -d "$D"
+        record c "rx-veth.$size.recvmmsg" "$pb" -m rx -s "$size" -r mmsg -b 8 -d "$D" -W "$NETSTACK_BENCH_WARM"
         record netstack "rx-veth.$size.mmap" ip netns exec lim_a taskset -c 1 $ours rx-veth "$size" mmap "$D" "$pb"
-        record c "rx-veth.$size.mmap" "$pb" -m rx -s "$size" -r ring1 -d "$D"
+        record c "rx-veth.$size.mmap" "$pb" -m rx -s "$size" -r ring1 -d "$D" -W "$NETSTACK_BENCH_WARM"
         record netstack "rx-veth.$size.readv" ip netns exec lim_a taskset -c 1 $ours rx-veth "$size" readv "$D" "$pb"
-        record c "rx-veth.$size.readv" "$pb" -m rx -s "$size" -r mmsg -b 1 -d "$D"
+        record c "rx-veth.$size.readv" "$pb" -m rx -s "$size" -r mmsg -b 1 -d "$D" -W "$NETSTACK_BENCH_WARM"
         record netstack "tx-veth.$size.sendmmsg" ip netns exec lim_a taskset -c 0 $ours tx-veth "$size" "$D" "$pb"
-        record c "tx-veth.$size.sendmmsg" "$pb" -m tx -s "$size" -B 47 -d "$D"
+        record c "tx-veth.$size.sendmmsg" "$pb" -m tx -s "$size" -B 47 -d "$D" -W "$NETSTACK_BENCH_WARM"
     done
 done
 
