@@ -76,7 +76,13 @@ internal sealed unsafe class FdReader
         while (!_stop.IsSet)
         {
             var status = _dispatcher.Dispatch(out var error);
-            if (status == DispatchStatus.Progress)
+            if (status == DispatchStatus.ProgressDrained)
+            {
+                // A short batch: the queue is most likely empty, and ppoll returns at once if it is not.
+                pollSaidReadable = false;
+                emptyWakeups = 0;
+            }
+            else if (status == DispatchStatus.Progress)
             {
                 pollSaidReadable = false;
                 emptyWakeups = 0;
@@ -91,7 +97,7 @@ internal sealed unsafe class FdReader
             {
                 return error;
             }
-            if (pollSaidReadable)
+            if (pollSaidReadable && status == DispatchStatus.WouldBlock)
             {
                 // Readable, yet nothing to read: let the dispatcher resynchronise, and back off if it persists.
                 _stats.AddSpuriousWakeup();

@@ -60,7 +60,7 @@ internal sealed unsafe class RecvMmsgDispatcher : IInboundDispatcher
                 return status;
             }
         }
-        return DispatchStatus.Progress;
+        return n < BatchSize ? DispatchStatus.ProgressDrained : DispatchStatus.Progress;
     }
 
     public void OnSpuriousWakeup()
