@@ -1,0 +1,11 @@
+namespace Netstack.Stack;
+
+/// <summary>The protocols a <see cref="NetworkStack"/> runs unless <see cref="StackOptions"/> says otherwise.</summary>
+public static class StackDefaults
+{
+    /// <summary>IPv4 with ARP, and IPv6 with NDP.</summary>
+    public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } = [];
+
+    /// <summary>UDP and TCP.</summary>
+    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } = [];
+}
