@@ -14,7 +14,7 @@ namespace Netstack.Benchmarks;
 /// the C program plays the other end (writer, reader, generator or counter) and the endpoint plays ours.
 /// Prints one <c>RESULT</c> line: our pps, the peer's pps, and managed bytes allocated per packet in the window.
 /// </summary>
-internal static unsafe partial class LinkThroughput
+internal static unsafe class LinkThroughput
 {
     private static readonly double Warm = double.TryParse(Environment.GetEnvironmentVariable("NETSTACK_BENCH_WARM"), CultureInfo.InvariantCulture, out double w) ? w : 0.5;
 

@@ -60,7 +60,7 @@ public sealed unsafe class SocketPair : IDisposable
         }
     }
 
-    /// <summary>Sets the send buffer of the peer end (to fill it quickly).</summary>
+    /// <summary>Sets the send buffer of the endpoint's end (small, so a test fills it quickly).</summary>
     public void SetLocalSendBuffer(int bytes) => SocketNative.SetInt(_local, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUFFORCE, bytes);
 
     private static void Close(ref int fd)
