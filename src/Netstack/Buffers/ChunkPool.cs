@@ -143,6 +143,19 @@ public sealed class ChunkPool
         {
             return;
         }
+        ReturnShared(chunk);
+    }
+
+    /// <summary>
+    /// Moves the calling thread's cached free chunks back to their pool's shared stacks. A thread that is about
+    /// to end calls it (the endpoint's reader threads do); otherwise the cache's finalizer does it after the
+    /// thread is gone.
+    /// </summary>
+    public static void FlushThreadCache() => _threadCache?.Drain();
+
+    private void ReturnShared(Chunk chunk)
+    {
+        var sizeClass = _classes[chunk.SizeClass];
         lock (sizeClass)
         {
             if (sizeClass.Count < sizeClass.Items.Length)
@@ -163,7 +176,21 @@ public sealed class ChunkPool
         public readonly int[] Counts = new int[ClassCount];
         public ChunkPool Pool = pool;
 
+        // A thread that ended without flushing leaves its cache unreachable: give the chunks back then.
+        ~ThreadCache() => Drain();
+
         public bool IsEmpty => Counts.AsSpan().IndexOfAnyExcept(0) < 0;
+
+        public void Drain()
+        {
+            for (int index = 0; index < ClassCount; index++)
+            {
+                while (Counts[index] > 0)
+                {
+                    Pool.ReturnShared(Take(index));
+                }
+            }
+        }
 
         public Chunk Take(int index)
         {

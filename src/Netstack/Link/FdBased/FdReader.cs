@@ -1,3 +1,4 @@
+using Netstack.Buffers;
 using Netstack.Interop;
 
 namespace Netstack.Link.FdBased;
@@ -63,6 +64,8 @@ internal sealed unsafe class FdReader
         {
             _processor.Flush();
             _dispatcher.Dispose();
+            // The chunks this thread released sit in its pool cache; hand them back before the thread ends.
+            ChunkPool.FlushThreadCache();
             _stop.Release();
             _exited(this, closed);
         }
