@@ -173,7 +173,7 @@ public sealed class FaultInjectingEndpoint : ILinkEndpoint, INetworkDispatcher
         {
             return _inner.WritePackets(packets);
         }
-        long now = Now;
+        long now = _out.NeedsClock ? Now : 0;
         long wake = long.MaxValue;
         int runStart = 0;
         try
@@ -241,7 +241,7 @@ public sealed class FaultInjectingEndpoint : ILinkEndpoint, INetworkDispatcher
             return;
         }
         var batch = default(InlineBatch);
-        long wake = _in.Offer(packet, protocol, Now, ref batch);
+        long wake = _in.Offer(packet, protocol, _in.NeedsClock ? Now : 0, ref batch);
         try
         {
             var packets = batch.AsSpan();

@@ -61,6 +61,7 @@ internal sealed class FaultLane
     {
         Stats = stats;
         Active = faults.IsActive;
+        NeedsClock = faults.Delay > TimeSpan.Zero || faults.RateBitsPerSecond > 0 || faults.ReorderProbability > 0;
         _inbound = inbound;
         _copyHeadroom = copyHeadroom;
         _drop = Xoshiro256.Threshold(faults.DropProbability);
@@ -88,6 +89,9 @@ internal sealed class FaultLane
 
     /// <summary>False when no fault is configured: the endpoint then bypasses the lane entirely.</summary>
     public bool Active { get; }
+
+    /// <summary>True when a fault depends on time (delay, rate, reorder); otherwise <see cref="Offer"/> may be given 0 as the time.</summary>
+    public bool NeedsClock { get; }
 
     /// <summary>The direction's counters.</summary>
     public FaultStats Stats { get; }
