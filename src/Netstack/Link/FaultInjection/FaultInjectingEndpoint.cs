@@ -374,7 +374,7 @@ public sealed class FaultInjectingEndpoint : ILinkEndpoint, INetworkDispatcher
                     catch (Exception)
                     {
                         // The dispatcher must not throw; if it does, this timer thread must survive it.
-                        InboundStats.DroppedDetached.Increment();
+                        InboundStats.DroppedHandlerFault.Increment();
                     }
                 }
             }

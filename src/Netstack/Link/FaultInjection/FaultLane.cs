@@ -1,4 +1,5 @@
 using Netstack.Buffers;
+using Netstack.Stack.Counters;
 
 namespace Netstack.Link.FaultInjection;
 
@@ -337,7 +338,7 @@ internal sealed class FaultLane
         return due;
     }
 
-    private static long Drop(PacketBuffer packet, bool owned, Stack.Counters.Counter reason)
+    private static long Drop(PacketBuffer packet, bool owned, Counter reason)
     {
         reason.Increment();
         if (owned)

@@ -16,6 +16,7 @@ public sealed class FaultStats : CounterGroup
         DroppedDelayLimit = Create("drop_delay_limit");
         DroppedDetached = Create("drop_detached");
         DroppedWriteError = Create("drop_write_error");
+        DroppedHandlerFault = Create("drop_handler_fault");
         Duplicated = Create("duplicated");
         Corrupted = Create("corrupted");
         Reordered = Create("reordered");
@@ -47,6 +48,9 @@ public sealed class FaultStats : CounterGroup
 
     /// <summary>Held outbound packets the inner link refused when their time came.</summary>
     public Counter DroppedWriteError { get; }
+
+    /// <summary>Held inbound packets whose dispatcher threw (a bug above; the timer thread survives it).</summary>
+    public Counter DroppedHandlerFault { get; }
 
     /// <summary>Packets sent twice (each counted once).</summary>
     public Counter Duplicated { get; }
