@@ -11,7 +11,7 @@ namespace Netstack.Network.IPv4;
 /// (source, destination, identification, protocol) and kept sorted by offset with no overlap, so the holes
 /// are the gaps between them and the datagram is complete when the bytes held equal its length (known once
 /// the last fragment arrived). Any overlap drops the whole datagram (no overlapping-fragment tricks: RFC 5722
-/// for IPv6, Linux for IPv4); an exact duplicate is dropped alone. The whole datagram is a chain of the
+/// for IPv6, Linux for IPv4); an exact duplicate (same range, same bytes) is dropped alone. The whole datagram is a chain of the
 /// fragments' own buffer views: nothing is copied but its header.
 /// </summary>
 /// <remarks>
@@ -125,7 +125,8 @@ internal sealed class Ipv4Reassembler
             }
 
             int pos = r.InsertionIndex(start);
-            if (pos < r.Count && r.Fragments[pos].Start == start && r.Fragments[pos].End == end)
+            if (pos < r.Count && r.Fragments[pos].Start == start && r.Fragments[pos].End == end
+                && SameData(r.Fragments[pos].Packet, fragment))
             {
                 _stats.DroppedFragmentDuplicate.Increment();
                 return null;
@@ -203,6 +204,38 @@ internal sealed class Ipv4Reassembler
                 }
                 r = next;
             }
+        }
+    }
+
+    // A retransmitted fragment repeats its bytes; the same range with other bytes is an attempt to rewrite
+    // the datagram and is treated as an overlap (Linux keeps whichever came first).
+    private static bool SameData(PacketBuffer a, PacketBuffer b)
+    {
+        var left = a.Data.GetEnumerator();
+        var right = b.Data.GetEnumerator();
+        ReadOnlySpan<byte> x = default;
+        ReadOnlySpan<byte> y = default;
+        while (true)
+        {
+            if (x.IsEmpty && left.MoveNext())
+            {
+                x = left.Current.Span;
+            }
+            if (y.IsEmpty && right.MoveNext())
+            {
+                y = right.Current.Span;
+            }
+            if (x.IsEmpty || y.IsEmpty)
+            {
+                return x.IsEmpty && y.IsEmpty;
+            }
+            int n = Math.Min(x.Length, y.Length);
+            if (!x[..n].SequenceEqual(y[..n]))
+            {
+                return false;
+            }
+            x = x[n..];
+            y = y[n..];
         }
     }
 

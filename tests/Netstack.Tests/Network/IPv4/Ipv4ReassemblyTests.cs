@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using Netstack.Headers;
+using Netstack.Stack;
 using Netstack.Network.IPv4;
 using static Netstack.Tests.Network.IPv4.Ipv4Harness;
 
@@ -113,6 +115,21 @@ public sealed class Ipv4ReassemblyTests : IDisposable
         AssertNothingHeld();
         // The rest arrives: no datagram, since fragments 0 and 1 are gone.
         foreach (var f in fragments.Skip(2))
+        {
+            _h.Inject(f);
+        }
+        Assert.Empty(_ep.Packets);
+    }
+
+    [Fact]
+    public void AnExactDuplicateWithOtherBytesDropsTheDatagram()
+    {
+        var datagram = Datagram();
+        var evil = TestPackets.Ipv4(Peer, Us, 17, TestPackets.UdpSegment(6666, 7777, TestPackets.Pattern(3000)), id: 42);
+        _h.Inject(TestPackets.FragmentOf(evil, 0, 512, more: true));
+        _h.Inject(TestPackets.FragmentOf(datagram, 0, 512, more: true));
+        Assert.Equal(1, _h.Ip.Stats.DroppedFragmentOverlap.Value);
+        foreach (var f in TestPackets.Fragment(datagram, 512).Skip(1))
         {
             _h.Inject(f);
         }
@@ -327,6 +344,117 @@ public sealed class Ipv4ReassemblyTests : IDisposable
         _h.Inject(TestPackets.FragmentOf(Datagram(), 0, 512, more: true));
         Assert.Equal(1, _h.Ip.PendingReassemblies);
         _h.Stack.RemoveNic(1);
+        AssertNothingHeld();
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public void RandomFragmentSequencesNeverMakeAnythingButWhatWasSent(int seed)
+    {
+        // Partitions of a datagram with pieces missing, duplicated, overlapping, in any order, sometimes with
+        // pieces of an impostor using the same key. With genuine pieces only, the endpoint sees the original
+        // or nothing. An impostor piece that arrives first for a range is indistinguishable from the real one
+        // (no reassembler can tell), so then each byte is the original's or the impostor's, never anything
+        // else. Every fragment is let go in the end.
+        var random = new Random(seed);
+        var original = Datagram(payload: 1200, seed: 1);
+        var impostor = Datagram(payload: 1200, seed: 2);
+        var originalData = Segment(1200, 1);
+        var impostorData = TestPackets.UdpSegment(5000, 7, TestPackets.Pattern(1200, 2));
+        int delivered = 0;
+        int exact = 0;
+        for (int round = 0; round < 400; round++)
+        {
+            var pieces = new List<byte[]>();
+            for (int off = 0; off < 1208;)
+            {
+                int length = Math.Min(8 * random.Next(1, 40), 1208 - off);
+                pieces.Add(TestPackets.FragmentOf(original, off, length, more: off + length < 1208));
+                off += length;
+            }
+            if (random.Next(4) == 0)
+            {
+                pieces.RemoveAt(random.Next(pieces.Count));
+            }
+            bool withImpostor = random.Next(3) == 0;
+            var stray = withImpostor ? impostor : original;
+            int extra = random.Next(0, 4);
+            for (int i = 0; i < extra; i++)
+            {
+                pieces.Add(random.Next(4) switch
+                {
+                    0 => pieces[random.Next(pieces.Count)],                       // exact duplicate
+                    1 => SameRange(stray, pieces[random.Next(pieces.Count)]),     // same range
+                    _ => Piece(stray, 8 * random.Next(0, 151), random),           // any range
+                });
+            }
+            foreach (var piece in pieces.OrderBy(_ => random.Next()))
+            {
+                _h.Inject(piece);
+            }
+            foreach (var got in _ep.Packets.Skip(delivered))
+            {
+                if (!withImpostor)
+                {
+                    Assert.Equal(originalData, got.Data);
+                    exact++;
+                    continue;
+                }
+                Assert.Equal(originalData.Length, got.Data.Length);
+                for (int i = 0; i < got.Data.Length; i++)
+                {
+                    Assert.True(got.Data[i] == originalData[i] || got.Data[i] == impostorData[i]);
+                }
+            }
+            delivered = _ep.Packets.Count;
+            _h.Time.Advance(TimeSpan.FromSeconds(31));
+            AssertNothingHeld();
+            _h.Link.DrainOutbound();
+        }
+        Assert.True(exact > 50);
+        Assert.True(_h.Ip.Stats.DroppedFragmentOverlap.Value > 50);
+    }
+
+    // The fragment of `datagram` that covers the same range as `fragment`.
+    private static byte[] SameRange(byte[] datagram, byte[] fragment)
+    {
+        ushort field = BinaryPrimitives.ReadUInt16BigEndian(fragment.AsSpan(6));
+        return TestPackets.FragmentOf(datagram, (field & 0x1FFF) * 8, fragment.Length - 20, (field & 0x2000) != 0);
+    }
+
+    // A fragment of `datagram` starting at `offset` with a random length (a multiple of 8 unless it is the last).
+    private static byte[] Piece(byte[] datagram, int offset, Random random)
+    {
+        int payload = datagram.Length - 20;
+        offset = Math.Min(offset, payload - 8) & ~7;
+        int length = Math.Min(8 * random.Next(1, 40), payload - offset);
+        bool last = offset + length == payload;
+        return TestPackets.FragmentOf(datagram, offset, length, more: !last);
+    }
+
+    [Fact]
+    public void ReceiveThreadsReassembleConcurrently()
+    {
+        const int PerThread = 200;
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                var fragments = TestPackets.Fragment(Datagram(id: (ushort)(t * 1000 + i), payload: 2000, seed: t), 512);
+                foreach (var f in Enumerable.Reverse(fragments))
+                {
+                    var p = Netstack.Buffers.PacketBuffer.Rent(0, f);
+                    _h.Nic.DeliverNetworkPacket(NetworkProtocolNumber.IPv4, p);
+                    p.Release();
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(4 * PerThread, _ep.Packets.Count);
+        Assert.Equal(0, _h.Stack.Stats.HandlerFaults.Value);
         AssertNothingHeld();
     }
 }
