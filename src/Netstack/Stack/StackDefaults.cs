@@ -1,3 +1,5 @@
+using Netstack.Network.Arp;
+using Netstack.Network.IPv4;
 using Netstack.Transport.Udp;
 
 namespace Netstack.Stack;
@@ -6,7 +8,11 @@ namespace Netstack.Stack;
 public static class StackDefaults
 {
     /// <summary>IPv4 with ARP, and IPv6 with NDP.</summary>
-    public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } = [];
+    public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } =
+    [
+        static s => new Ipv4Protocol(s),
+        static s => new ArpProtocol(s),
+    ];
 
     /// <summary>UDP and TCP.</summary>
     public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } =
