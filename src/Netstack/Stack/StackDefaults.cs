@@ -1,10 +1,15 @@
+using Netstack.Network.IPv6;
+
 namespace Netstack.Stack;
 
 /// <summary>The protocols a <see cref="NetworkStack"/> runs unless <see cref="StackOptions"/> says otherwise.</summary>
 public static class StackDefaults
 {
     /// <summary>IPv4 with ARP, and IPv6 with NDP.</summary>
-    public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } = [];
+    public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } =
+    [
+        stack => new Ipv6Protocol(stack),
+    ];
 
     /// <summary>UDP and TCP.</summary>
     public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } = [];
