@@ -39,6 +39,8 @@ public sealed partial class Ipv6Protocol
             {
                 Ipv6Header.Encode(packet.PushHeader(HeaderKind.Network, Ipv6Header.Size), payloadLength, parameters.Protocol,
                     hopLimit, route.LocalAddress, route.RemoteAddress, parameters.Tos);
+                // Set before the NIC sees it: a packet queued for neighbour resolution keeps it.
+                packet.NetworkProtocol = NetworkProtocolNumber.IPv6;
                 packet.SourceAddress = route.LocalAddress;
                 packet.DestinationAddress = route.RemoteAddress;
                 packet.TransportProtocol = parameters.Protocol;
@@ -126,6 +128,7 @@ public sealed partial class Ipv6Protocol
                 Ipv6Header.Encode(header, Ipv6FragmentHeader.Size + length, Ipv6NextHeader.Fragment, hopLimit,
                     route.LocalAddress, route.RemoteAddress, trafficClass);
                 Ipv6FragmentHeader.Encode(header[Ipv6Header.Size..], protocol, offset, offset + length < total, identification);
+                fragment.NetworkProtocol = NetworkProtocolNumber.IPv6;
                 fragment.SourceAddress = route.LocalAddress;
                 fragment.DestinationAddress = route.RemoteAddress;
                 fragments[k] = fragment;

@@ -137,6 +137,13 @@ public sealed partial class Ipv6Protocol : IIPProtocol
         }
     }
 
+    /// <summary>The default routers learned from router advertisements on <paramref name="nic"/>.</summary>
+    public IReadOnlyList<Address> DefaultRouters(Nic nic)
+    {
+        ArgumentNullException.ThrowIfNull(nic);
+        return _ndp.DefaultRouters(nic);
+    }
+
     /// <summary>The path MTU learned from Packet Too Big for <paramref name="destination"/>, or 0 when none holds.</summary>
     public int LearnedPathMtu(Address destination) => _pathMtu.Get(destination);
 

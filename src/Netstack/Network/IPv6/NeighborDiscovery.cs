@@ -474,6 +474,7 @@ internal sealed class NeighborDiscovery : ILinkAddressResolver
             icmp.Checksum = Icmpv6Header.ComputeChecksum(source, destination, message);
             Ipv6Header.Encode(packet.PushHeader(HeaderKind.Network, Ipv6Header.Size), message.Length, TransportProtocolNumber.Icmpv6,
                 NdpHopLimit, source, destination);
+            packet.NetworkProtocol = NetworkProtocolNumber.IPv6;
             var span = new ReadOnlySpan<PacketBuffer>(in packet);
             var result = destination.IsMulticast || destinationLinkAddress.IsEmpty
                 ? nic.WritePackets(destination, NetworkProtocolNumber.IPv6, source, span)

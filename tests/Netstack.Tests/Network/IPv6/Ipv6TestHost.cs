@@ -24,7 +24,7 @@ internal sealed class Ipv6TestHost : IDisposable
     private readonly long _chunksBefore = ChunkPool.Shared.Outstanding;
 
     public Ipv6TestHost(Ipv6Options? options = null, bool ethernet = true, int mtu = 1500, bool addAddress = true,
-        bool settle = true, bool staticPeer = true)
+        bool settle = true, bool staticPeer = true, LinkAddress? mac = null, Address? address = null)
     {
         Stack = new NetworkStack(new StackOptions
         {
@@ -32,11 +32,11 @@ internal sealed class Ipv6TestHost : IDisposable
             NetworkProtocols = [s => Ip = new Ipv6Protocol(s, options ?? Quiet)],
             TransportProtocols = [_ => Udp],
         });
-        Link = new ChannelEndpoint(mtu, ethernet ? Mac : default);
+        Link = new ChannelEndpoint(mtu, ethernet ? mac ?? Mac : default);
         Nic = Stack.CreateNic(1, Link);
         if (addAddress)
         {
-            Stack.AddAddress(1, new AddressWithPrefix(Global, 64));
+            Stack.AddAddress(1, new AddressWithPrefix(address ?? Global, 64));
         }
         if (settle)
         {
@@ -109,7 +109,7 @@ internal sealed class Ipv6TestHost : IDisposable
             var eth = (EthernetPacket)Packet.ParsePacket(LinkLayers.Ethernet, frame);
             return (IPv6Packet)eth.PayloadPacket;
         }
-        return (IPv6Packet)Packet.ParsePacket(LinkLayers.Raw, frame);
+        return new IPv6Packet(new PacketDotNet.Utils.ByteArraySegment(frame));
     }
 
     /// <summary>The ICMPv6 message bytes of a decoded packet (after any extension headers).</summary>
@@ -132,6 +132,16 @@ internal sealed class Ipv6TestHost : IDisposable
         finally
         {
             packet.Release();
+        }
+    }
+
+    /// <summary>Advances the fake clock in steps, so timers re-armed by callbacks fire within the span too.</summary>
+    public void Advance(TimeSpan total, double stepMs = 100)
+    {
+        var step = TimeSpan.FromMilliseconds(stepMs);
+        for (var left = total; left > TimeSpan.Zero; left -= step)
+        {
+            Time.Advance(left < step ? left : step);
         }
     }
 

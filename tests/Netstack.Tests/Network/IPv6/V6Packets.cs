@@ -94,6 +94,75 @@ internal static class V6Packets
         return f;
     }
 
+    /// <summary>A neighbour solicitation message with optional source link-layer address and nonce options.</summary>
+    public static byte[] Ns(Address src, Address dst, Address target, LinkAddress? sourceMac = null, ulong nonce = 0, byte code = 0)
+    {
+        var rest = new List<byte>(new byte[4]);
+        rest.AddRange(Bytes(target));
+        if (sourceMac is { } mac)
+        {
+            rest.AddRange([1, 1, .. Bytes(mac)]);
+        }
+        if (nonce != 0)
+        {
+            rest.AddRange([14, 1, (byte)(nonce >> 40), (byte)(nonce >> 32), (byte)(nonce >> 24), (byte)(nonce >> 16), (byte)(nonce >> 8), (byte)nonce]);
+        }
+        return Icmp(src, dst, 135, code, [.. rest]);
+    }
+
+    /// <summary>A neighbour advertisement message with an optional target link-layer address option.</summary>
+    public static byte[] Na(Address src, Address dst, Address target, bool solicited, bool @override, LinkAddress? targetMac = null, bool router = false)
+    {
+        var rest = new List<byte> { (byte)((router ? 0x80 : 0) | (solicited ? 0x40 : 0) | (@override ? 0x20 : 0)), 0, 0, 0 };
+        rest.AddRange(Bytes(target));
+        if (targetMac is { } mac)
+        {
+            rest.AddRange([2, 1, .. Bytes(mac)]);
+        }
+        return Icmp(src, dst, 136, 0, [.. rest]);
+    }
+
+    /// <summary>A router advertisement with the given options (already encoded).</summary>
+    public static byte[] Ra(Address src, Address dst, ushort routerLifetime, params byte[][] options)
+    {
+        var rest = new byte[12];
+        rest[0] = 64;
+        BinaryPrimitives.WriteUInt16BigEndian(rest.AsSpan(2), routerLifetime);
+        return Icmp(src, dst, 134, 0, Concat([rest, .. options]));
+    }
+
+    public static byte[] PrefixOption(string prefix, bool onLink, bool autonomous, uint valid, uint preferred)
+    {
+        var o = new byte[32];
+        NdpPrefixInformation.Encode(o, Subnet.Parse(prefix), onLink, autonomous, valid, preferred);
+        return o;
+    }
+
+    public static byte[] MtuOption(uint mtu)
+    {
+        var o = new byte[8];
+        o[0] = 5;
+        o[1] = 1;
+        BinaryPrimitives.WriteUInt32BigEndian(o.AsSpan(4), mtu);
+        return o;
+    }
+
+    public static byte[] LinkAddressOption(byte type, LinkAddress mac) => [type, 1, .. Bytes(mac)];
+
+    public static byte[] Bytes(Address a)
+    {
+        var b = new byte[16];
+        a.WriteTo(b);
+        return b;
+    }
+
+    public static byte[] Bytes(LinkAddress a)
+    {
+        var b = new byte[6];
+        a.WriteTo(b);
+        return b;
+    }
+
     public static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
     public static byte[] Ethernet(LinkAddress dst, LinkAddress src, byte[] packet, ushort etherType = 0x86DD)
