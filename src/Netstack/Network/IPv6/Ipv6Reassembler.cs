@@ -13,8 +13,12 @@ namespace Netstack.Network.IPv6;
 /// </summary>
 internal sealed class Ipv6Reassembler
 {
+    // Recycled reassembly objects kept, so that steady fragmented traffic allocates nothing.
+    private const int MaxFree = 64;
+
     private readonly Dictionary<ReassemblyKey, Ipv6Reassembly> _packets = new();
     private readonly LinkedList<Ipv6Reassembly> _byAge = new();
+    private readonly Stack<Ipv6Reassembly> _free = new();
     private readonly Lock _gate = new();
     private readonly Ipv6Options _options;
     private readonly Ipv6Stats _stats;
@@ -65,11 +69,13 @@ internal sealed class Ipv6Reassembler
             {
                 if (_packets.Count >= _options.MaxReassemblies)
                 {
-                    EvictOldest(except: null);
+                    EvictOldest();
                 }
-                r = new Ipv6Reassembly(key, nicId, _wheel, _timerCallback);
-                r.AgeNode = _byAge.AddLast(r);
+                r = _free.Count > 0 ? _free.Pop() : new Ipv6Reassembly(_wheel, _timerCallback);
+                r.Reset(key, nicId);
+                _byAge.AddLast(r.AgeNode);
                 _packets.Add(key, r);
+                r.ExpiresAt = _wheel.NowMilliseconds + (long)_options.ReassemblyTimeout.TotalMilliseconds;
                 r.Timer.Schedule(_options.ReassemblyTimeout);
             }
             if (r.Discarded)
@@ -171,23 +177,19 @@ internal sealed class Ipv6Reassembler
         r.ReleaseFragments(tombstone: false);
         r.Timer.Cancel();
         _packets.Remove(r.Key);
-        if (r.AgeNode is not null)
+        _byAge.Remove(r.AgeNode);
+        if (_free.Count < MaxFree)
         {
-            _byAge.Remove(r.AgeNode);
-            r.AgeNode = null;
+            _free.Push(r);
         }
     }
 
-    private void EvictOldest(Ipv6Reassembly? except)
+    private void EvictOldest()
     {
-        for (var node = _byAge.First; node is not null; node = node.Next)
+        if (_byAge.First is { } oldest)
         {
-            if (node.Value != except)
-            {
-                Remove(node.Value);
-                _stats.ReassembliesEvicted.Increment();
-                return;
-            }
+            Remove(oldest.Value);
+            _stats.ReassembliesEvicted.Increment();
         }
     }
 
@@ -215,12 +217,15 @@ internal sealed class Ipv6Reassembler
     private void OnTimeout(Ipv6Reassembly r)
     {
         PacketBuffer? first = null;
+        int nicId;
         lock (_gate)
         {
-            if (!_packets.TryGetValue(r.Key, out var current) || current != r)
+            // A late firing for an earlier use of this (recycled) object finds a later deadline.
+            if (!_packets.TryGetValue(r.Key, out var current) || current != r || _wheel.NowMilliseconds < r.ExpiresAt)
             {
                 return;
             }
+            nicId = r.NicId;
             if (!r.Discarded)
             {
                 _stats.ReassemblyTimeouts.Increment();
@@ -233,7 +238,7 @@ internal sealed class Ipv6Reassembler
         {
             try
             {
-                _onTimeout(r.NicId, first);
+                _onTimeout(nicId, first);
             }
             finally
             {

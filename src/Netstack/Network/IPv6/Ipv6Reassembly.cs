@@ -13,20 +13,23 @@ internal sealed class Ipv6Reassembly
 {
     private Slot[] _slots = new Slot[4];
 
-    public Ipv6Reassembly(ReassemblyKey key, int nicId, TimerWheel wheel, Action<object?> onTimeout)
+    public Ipv6Reassembly(TimerWheel wheel, Action<object?> onTimeout)
     {
-        Key = key;
-        NicId = nicId;
         Timer = new WheelTimer(wheel, onTimeout, this);
+        AgeNode = new LinkedListNode<Ipv6Reassembly>(this);
     }
 
-    public ReassemblyKey Key { get; }
+    public ReassemblyKey Key { get; private set; }
 
-    public int NicId { get; }
+    public int NicId { get; private set; }
 
     public WheelTimer Timer { get; }
 
-    public LinkedListNode<Ipv6Reassembly>? AgeNode { get; set; }
+    /// <summary>When the timeout is due, in wheel milliseconds (an object is reused, so a late timer of its previous use must be told apart).</summary>
+    public long ExpiresAt { get; set; }
+
+    /// <summary>This packet's place in the reassembler's age list (the node is reused with the object).</summary>
+    public LinkedListNode<Ipv6Reassembly> AgeNode { get; }
 
     public int Count { get; private set; }
 
@@ -52,6 +55,19 @@ internal sealed class Ipv6Reassembly
     public int UnfragmentableLength { get; private set; }
 
     public int FragmentFieldOffset { get; private set; }
+
+    /// <summary>Prepares a fresh or recycled object for the packet <paramref name="key"/>.</summary>
+    public void Reset(ReassemblyKey key, int nicId)
+    {
+        Key = key;
+        NicId = nicId;
+        Total = -1;
+        MaxEnd = 0;
+        Discarded = false;
+        NextHeader = 0;
+        UnfragmentableLength = 0;
+        FragmentFieldOffset = 0;
+    }
 
     public bool IsComplete => Total >= 0 && First is not null && Covered == Total;
 
@@ -110,6 +126,10 @@ internal sealed class Ipv6Reassembly
         Bytes = 0;
         First = null;
         Discarded |= tombstone;
+        if (_slots.Length > 64)
+        {
+            _slots = new Slot[4];
+        }
     }
 
     private static long PinnedBytes(PacketBuffer packet)
