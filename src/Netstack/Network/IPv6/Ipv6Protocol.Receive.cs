@@ -136,13 +136,13 @@ public sealed partial class Ipv6Protocol
                         Stats.DroppedTooManyExtensionHeaders.Increment();
                         return;
                     }
-                    if (!packet.TryPeekData(2, out var lead)
-                        || !packet.TryExtendHeader(HeaderKind.Network, Ipv6ExtensionHeader.DeclaredLength(lead), out var network))
+                    // Read the length first: extending may move the bytes the peek pointed at.
+                    int length = packet.TryPeekData(2, out var lead) ? Ipv6ExtensionHeader.DeclaredLength(lead) : 0;
+                    if (length == 0 || !packet.TryExtendHeader(HeaderKind.Network, length, out var network))
                     {
                         Stats.DroppedTruncatedExtensionHeader.Increment();
                         return;
                     }
-                    int length = Ipv6ExtensionHeader.DeclaredLength(lead);
                     int start = network.Length - length;
                     Ipv6ExtensionHeader.TryParse(network[start..], out var extension);
                     if (next == Ipv6NextHeader.Routing)

@@ -331,6 +331,33 @@ public sealed class Ipv6ReassemblyTests : IDisposable
         Assert.Equal(0, _host.Ip.ReassemblyBytes);
     }
 
+    [Fact]
+    public void HostileFragmentStormStaysBoundedAndReleasesEveryBuffer()
+    {
+        using var host = new Ipv6TestHost(Quiet with { MaxReassemblyBytes = 256 * 1024, MaxReassemblies = 32 });
+        var pool = new ChunkPool();
+        var random = new Random(99);
+        for (int i = 0; i < 5000; i++)
+        {
+            int offset = random.Next(0, 8192) * 8;
+            int length = random.Next(1, 64) * 8 + (random.Next(8) == 0 ? random.Next(1, 8) : 0);
+            bool more = random.Next(3) != 0;
+            var packet = Ipv6(Peer, Global, 44, Concat(Fragment(17, offset & 0xFFF8, more, (uint)random.Next(40)), new byte[length]));
+            var frame = PacketBuffer.Rent(0, Ethernet(Mac, PeerMac, packet), pool);
+            host.Link.InjectFrame(frame);
+            frame.Release();
+            Assert.True(host.Ip.ReassemblyBytes <= 256 * 1024);
+            Assert.True(host.Ip.PendingReassemblies <= 32);
+        }
+        host.Frames();
+        host.Time.Advance(TimeSpan.FromSeconds(61));
+        host.Frames();
+
+        Assert.Equal(0, host.Ip.PendingReassemblies);
+        Assert.Equal(0, host.Ip.ReassemblyBytes);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
     private void AssertIcmp(byte type, byte code, uint pointer, byte[] offending)
     {
         var reply = Assert.Single(_host.SentExceptNdp());

@@ -244,6 +244,27 @@ public sealed class Ipv6ReceiveTests : IDisposable
     }
 
     [Fact]
+    public void HeadersStraddlingBufferChunksArePulledUp()
+    {
+        // The frame arrives spread over 128-byte chunks, so headers cross chunk boundaries.
+        var data = new byte[300];
+        new Random(5).NextBytes(data);
+        var udp = Udp(Peer, Global, 5000, 7, data);
+        var frame = Ethernet(Mac, PeerMac, Ipv6(Peer, Global, 0, Concat(Options(60, 5, 2, 0, 0), Options(43, [0x1E, 90, .. new byte[90]]), Routing(17, 0), udp)));
+        var chunks = Enumerable.Range(0, (frame.Length + 127) / 128).Select(_ => Netstack.Buffers.ChunkPool.Shared.Rent(128)).ToArray();
+        for (int i = 0; i < chunks.Length; i++)
+        {
+            frame.AsSpan(i * 128, Math.Min(128, frame.Length - i * 128)).CopyTo(chunks[i].Span);
+        }
+        var packet = Netstack.Buffers.PacketBuffer.FromChunks(chunks, frame.Length);
+        _host.Link.InjectFrame(packet);
+        packet.Release();
+
+        var (_, got) = Assert.Single(_host.Udp.Packets);
+        Assert.Equal(udp, got);
+    }
+
+    [Fact]
     public void RandomBytesNeverFaultTheReceivePath()
     {
         var random = new Random(1234);
