@@ -167,14 +167,11 @@ internal sealed class Icmpv6Handler
     {
         _stats.EchoRequestsReceived.Increment();
         var peer = request.SourceAddress;
-        if (peer.IsUnspecified)
-        {
-            return;
-        }
         // RFC 4443 section 4.2: a reply to a multicast request comes from a unicast address of the interface.
         var local = request.DestinationAddress.IsMulticast ? _ip.SelectSourceAddress(nic, peer) : request.DestinationAddress;
-        if (local.IsEmpty || _ip.Stack.FindRoute(peer, out var route, local, nic.Id) != TcpipError.None)
+        if (peer.IsUnspecified || local.IsEmpty || _ip.Stack.FindRoute(peer, out var route, local, nic.Id) != TcpipError.None)
         {
+            _stats.EchoRepliesNotRouted.Increment();
             return;
         }
         request.TryConsumeHeader(HeaderKind.Transport, Icmpv6Header.Size, out var header);

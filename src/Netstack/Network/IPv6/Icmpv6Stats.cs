@@ -12,6 +12,7 @@ public sealed class Icmpv6Stats : CounterGroup
         EchoRequestsReceived = Create("echo_requests_received");
         EchoRepliesSent = Create("echo_replies_sent");
         EchoRepliesReceived = Create("echo_replies_received");
+        EchoRepliesNotRouted = Create("echo_replies_not_routed");
         ErrorsReceived = Create("errors_received");
         PacketTooBigReceived = Create("packet_too_big_received");
         ErrorsSent = Create("errors_sent");
@@ -55,6 +56,9 @@ public sealed class Icmpv6Stats : CounterGroup
 
     /// <summary>Echo replies received.</summary>
     public Counter EchoRepliesReceived { get; }
+
+    /// <summary>Echo requests not answered: no source address or no route back to the sender.</summary>
+    public Counter EchoRepliesNotRouted { get; }
 
     /// <summary>Error messages received and handed to the transport they concern.</summary>
     public Counter ErrorsReceived { get; }

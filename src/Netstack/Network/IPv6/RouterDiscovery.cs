@@ -412,7 +412,14 @@ internal sealed class RouterDiscovery
             _slaac.Remove(subnet);
             address = record.Address;
         }
-        _ip.Stack.RemoveAddress(_nic.Id, address);
+        try
+        {
+            _ip.Stack.RemoveAddress(_nic.Id, address);
+        }
+        catch (ArgumentException)
+        {
+            // The NIC was removed meanwhile, and its addresses with it.
+        }
     }
 
     private void OnSolicitTimer()
