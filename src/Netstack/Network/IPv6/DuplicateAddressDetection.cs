@@ -45,6 +45,18 @@ internal sealed class DuplicateAddressDetection
         _ndp.SendDadSolicitation(_nic, address.Address, run.Nonce);
     }
 
+    /// <summary>
+    /// The address DAD is running for, if any. The first solicitation goes out while the stack is still adding
+    /// the address, so a fast answer can arrive before the NIC lists it.
+    /// </summary>
+    public NicAddress? Find(Address address)
+    {
+        lock (_gate)
+        {
+            return _runs.TryGetValue(address, out var run) ? run.Address : null;
+        }
+    }
+
     /// <summary>True when a DAD solicitation for <paramref name="target"/> with <paramref name="nonce"/> is our own, looped back.</summary>
     public bool IsOwnSolicitation(Address target, ulong nonce)
     {

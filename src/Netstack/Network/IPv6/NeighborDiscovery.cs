@@ -277,7 +277,7 @@ internal sealed class NeighborDiscovery : ILinkAddressResolver
             return;
         }
         _stats.NeighborSolicitationsReceived.Increment();
-        var entry = nic.FindAddress(target);
+        var entry = nic.FindAddress(target) ?? state.Dad.Find(target);
         if (entry is null)
         {
             _stats.DroppedNdpNotForUs.Increment();
@@ -346,7 +346,7 @@ internal sealed class NeighborDiscovery : ILinkAddressResolver
             return;
         }
         _stats.NeighborAdvertisementsReceived.Increment();
-        var entry = nic.FindAddress(target);
+        var entry = nic.FindAddress(target) ?? state.Dad.Find(target);
         if (entry is not null)
         {
             if (entry.State == AddressState.Tentative)
