@@ -38,7 +38,7 @@ public sealed partial class Ipv6Protocol
             if (payloadLength + Ipv6Header.Size <= mtu || packet.Gso.Type != GsoType.None)
             {
                 Ipv6Header.Encode(packet.PushHeader(HeaderKind.Network, Ipv6Header.Size), payloadLength, parameters.Protocol,
-                    hopLimit, route.LocalAddress, route.RemoteAddress, parameters.Tos);
+                    hopLimit, route.LocalAddress, route.RemoteAddress, parameters.Tos, FlowLabel(packet));
                 // Set before the NIC sees it: a packet queued for neighbour resolution keeps it.
                 packet.NetworkProtocol = NetworkProtocolNumber.IPv6;
                 packet.SourceAddress = route.LocalAddress;
@@ -126,7 +126,7 @@ public sealed partial class Ipv6Protocol
                 AppendRange(fragment, packet, offset, length);
                 var header = fragment.PushHeader(HeaderKind.Network, Ipv6Header.Size + Ipv6FragmentHeader.Size);
                 Ipv6Header.Encode(header, Ipv6FragmentHeader.Size + length, Ipv6NextHeader.Fragment, hopLimit,
-                    route.LocalAddress, route.RemoteAddress, trafficClass);
+                    route.LocalAddress, route.RemoteAddress, trafficClass, FlowLabel(packet));
                 Ipv6FragmentHeader.Encode(header[Ipv6Header.Size..], protocol, offset, offset + length < total, identification);
                 fragment.NetworkProtocol = NetworkProtocolNumber.IPv6;
                 fragment.SourceAddress = route.LocalAddress;
@@ -173,6 +173,9 @@ public sealed partial class Ipv6Protocol
             position = viewEnd;
         }
     }
+
+    // RFC 6437: the transport's flow hash labels the flow (Linux's auto_flowlabels); 0 when it set none.
+    private static int FlowLabel(PacketBuffer packet) => (int)(packet.Hash & 0xF_FFFF);
 
     // RFC 7739: identifications must not be predictable (they would let a third party forge fragments).
     private static uint NewIdentification()

@@ -36,6 +36,20 @@ public sealed class Ipv6SendTests : IDisposable
     }
 
     [Fact]
+    public void TheTransportsFlowHashBecomesTheFlowLabelAndTosTheTrafficClass()
+    {
+        Assert.Equal(TcpipError.None, _host.Stack.FindRoute(Peer, out var route));
+        var packet = PacketBuffer.Rent(route!.MaxHeaderLength, Udp(Global, Peer, 1000, 2000, [1]));
+        packet.Hash = 0xABC12345;
+        route.WritePacket(packet, new NetworkHeaderParams(17, Tos: 0xB8));
+        packet.Release();
+
+        var ip = Assert.Single(_host.Sent());
+        Assert.Equal(0x12345, ip.FlowLabel);
+        Assert.Equal(0xB8, ip.TrafficClass);
+    }
+
+    [Fact]
     public void MulticastDefaultsToHopLimitOneAndAnExplicitHopLimitWins()
     {
         _host.SendUdp(Address.Parse("ff02::fb"), [1]);
