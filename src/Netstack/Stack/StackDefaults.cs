@@ -1,3 +1,5 @@
+using Netstack.Network.Arp;
+using Netstack.Network.IPv4;
 using Netstack.Network.IPv6;
 
 namespace Netstack.Stack;
@@ -8,7 +10,9 @@ public static class StackDefaults
     /// <summary>IPv4 with ARP, and IPv6 with NDP.</summary>
     public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } =
     [
-        stack => new Ipv6Protocol(stack),
+        static s => new Ipv4Protocol(s),
+        static s => new ArpProtocol(s),
+        static s => new Ipv6Protocol(s),
     ];
 
     /// <summary>UDP and TCP.</summary>
