@@ -1,5 +1,6 @@
 using Netstack.Network.Arp;
 using Netstack.Network.IPv4;
+using Netstack.Network.IPv6;
 using Netstack.Transport.Udp;
 
 namespace Netstack.Stack;
@@ -12,6 +13,7 @@ public static class StackDefaults
     [
         static s => new Ipv4Protocol(s),
         static s => new ArpProtocol(s),
+        static s => new Ipv6Protocol(s),
     ];
 
     /// <summary>UDP and TCP.</summary>
