@@ -1,0 +1,368 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Time.Testing;
+using Netstack.Buffers;
+using Netstack.Link.Channel;
+using Netstack.Network.Arp;
+using Netstack.Network.IPv4;
+using Netstack.Network.IPv6;
+using Netstack.Stack;
+using Netstack.Stack.Neighbors;
+using Netstack.Transport.Udp;
+
+namespace Netstack.Tests.Fuzz;
+
+/// <summary>
+/// The system under fuzzing: one full stack (IPv4, ARP, IPv6 with NDP, DAD and router discovery, UDP) with a
+/// fake clock on a <see cref="ChannelEndpoint"/>, in Ethernet mode (a MAC, neighbour resolution) or TUN-like
+/// (no link header). It has addresses, static neighbours for the peer, UDP sockets (bound on port 7 with
+/// broadcast and multicast groups, connected ones that hear ICMP errors) and small limits so that a short
+/// case reaches every bound. <see cref="CheckInvariants"/> and <see cref="CheckLiveness"/> are what every
+/// fuzz case must leave true.
+/// </summary>
+internal sealed class FuzzHost : IDisposable
+{
+    public static readonly Address Us4 = Address.Parse("10.0.0.2");
+    public static readonly Address Peer4 = Address.Parse("10.0.0.1");
+    public static readonly Address Us6 = Address.Parse("fd00::2");
+    public static readonly Address Peer6 = Address.Parse("fd00::1");
+    public static readonly Address Group4 = Address.Parse("239.1.2.3");
+    public static readonly Address Group6 = Address.Parse("ff15::1234");
+    public static readonly LinkAddress OurMac = LinkAddress.Parse("52:54:00:12:34:56");
+    public static readonly LinkAddress PeerMac = LinkAddress.Parse("02:00:00:00:00:01");
+    public static readonly Address OurLinkLocal = Ipv6Address.LinkLocal(OurMac);
+    public const ushort EchoPort = 7;
+    public const ushort ConnectedPort = 5000;
+    public const ushort PeerPort = 5001;
+
+    private readonly List<Exception> _faults = new();
+    private readonly List<UdpEndpoint> _sockets = new();
+    private bool _disposed;
+
+    public FuzzHost(bool ethernet, FuzzLimits limits)
+    {
+        Limits = limits;
+        Ethernet = ethernet;
+        Stack = new NetworkStack(new StackOptions
+        {
+            TimeProvider = Time,
+            Neighbors = new NeighborOptions
+            {
+                MaxEntries = limits.NeighborEntries,
+                MaxPendingPacketsPerEntry = limits.PendingPerNeighbor,
+            },
+            NetworkProtocols =
+            [
+                s => new Ipv4Protocol(s, limits.Ipv4),
+                s => new ArpProtocol(s),
+                s => new Ipv6Protocol(s, limits.Ipv6),
+            ],
+        });
+        Stack.HandlerFault += (_, e) =>
+        {
+            lock (_faults)
+            {
+                _faults.Add(e);
+            }
+        };
+        Link = new ChannelEndpoint(1500, ethernet ? OurMac : default);
+        Nic = Stack.CreateNic(1, Link);
+        Stack.AddAddress(1, new AddressWithPrefix(Us4, 24));
+        Stack.AddAddress(1, new AddressWithPrefix(Us6, 64));
+        Ip4 = (Ipv4Protocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv4)!;
+        Ip6 = (Ipv6Protocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv6)!;
+        Udp = UdpProtocol.Of(Stack);
+        if (ethernet)
+        {
+            Nic.GetNeighborCache(NetworkProtocolNumber.IPv4)!.AddStatic(Peer4, PeerMac);
+            Nic.GetNeighborCache(NetworkProtocolNumber.IPv6)!.AddStatic(Peer6, PeerMac);
+        }
+        // DAD (1 s) and the first router solicitations.
+        Time.Advance(TimeSpan.FromSeconds(2));
+        Link.DrainOutbound();
+
+        Echo4 = Open(NetworkProtocolNumber.IPv4, new FullAddress(Address.AnyV4, EchoPort));
+        Echo4.Broadcast = true;
+        Check(Echo4.JoinGroup(Group4, 1));
+        Echo6 = Open(NetworkProtocolNumber.IPv6, new FullAddress(Address.AnyV6, EchoPort));
+        Check(Echo6.JoinGroup(Group6, 1));
+        Connected4 = Open(NetworkProtocolNumber.IPv4, new FullAddress(Address.AnyV4, ConnectedPort));
+        Check(Connected4.Connect(new FullAddress(Peer4, PeerPort)));
+        Connected6 = Open(NetworkProtocolNumber.IPv6, new FullAddress(Address.AnyV6, ConnectedPort));
+        Check(Connected6.Connect(new FullAddress(Peer6, PeerPort)));
+    }
+
+    public FuzzLimits Limits { get; }
+
+    public bool Ethernet { get; }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    public NetworkStack Stack { get; }
+
+    public ChannelEndpoint Link { get; }
+
+    public Nic Nic { get; }
+
+    public Ipv4Protocol Ip4 { get; }
+
+    public Ipv6Protocol Ip6 { get; }
+
+    public UdpProtocol Udp { get; }
+
+    public UdpEndpoint Echo4 { get; }
+
+    public UdpEndpoint Echo6 { get; }
+
+    public UdpEndpoint Connected4 { get; }
+
+    public UdpEndpoint Connected6 { get; }
+
+    /// <summary>Frames the stack wrote that broke a rule of their protocol (each with the reason).</summary>
+    public List<string> MalformedOutput { get; } = new();
+
+    /// <summary>Every counter group of the stack (what the fuzz reached is what they counted).</summary>
+    public IEnumerable<Netstack.Stack.Counters.CounterGroup> CounterGroups =>
+        [Nic.Stats, Stack.Stats, Ip4.Stats, Ip4.IcmpStats, Ip6.Stats, Ip6.IcmpStats, Udp.Stats,
+            ((ArpProtocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.Arp)!).Stats];
+
+    /// <summary>Frames the stack wrote since it was created (after the set-up).</summary>
+    public long FramesOut { get; private set; }
+
+    /// <summary>Delivers one frame as the link would, then takes and checks everything the stack wrote.</summary>
+    public void Inject(byte[] frame)
+    {
+        Link.InjectFrame(frame);
+        DrainAndCheckOutput();
+    }
+
+    /// <summary>Moves the clock (timers fire: reassembly timeouts, neighbour probes, DAD, lifetimes).</summary>
+    public void Advance(int milliseconds)
+    {
+        Time.Advance(TimeSpan.FromMilliseconds(milliseconds));
+        DrainAndCheckOutput();
+    }
+
+    /// <summary>Throws when any invariant is broken: no fault escaped, every bound holds, every frame out is well formed.</summary>
+    public void CheckInvariants()
+    {
+        lock (_faults)
+        {
+            if (_faults.Count > 0)
+            {
+                throw new FuzzInvariantException($"a handler threw: {_faults[0]}");
+            }
+        }
+        Require(Stack.Stats.HandlerFaults.Value == 0, "StackStats.HandlerFaults != 0");
+        Require(Nic.Stats.DroppedHandlerFault.Value == 0, "NicStats.DroppedHandlerFault != 0");
+        Require(MalformedOutput.Count == 0, () => $"malformed output: {MalformedOutput[0]}");
+        foreach (ushort protocol in (ReadOnlySpan<ushort>)[NetworkProtocolNumber.IPv4, NetworkProtocolNumber.IPv6])
+        {
+            var cache = Nic.GetNeighborCache(protocol);
+            if (cache is not null)
+            {
+                Require(cache.Count <= Limits.NeighborEntries, () => $"neighbour cache 0x{protocol:x4} holds {cache.Count} > {Limits.NeighborEntries}");
+            }
+        }
+        Require(Ip4.ReassemblyMemory <= Limits.Ipv4.ReassemblyHighWater, () => $"IPv4 reassembly pins {Ip4.ReassemblyMemory} bytes");
+        Require(Ip4.PendingReassemblies <= Limits.Ipv4.MaxReassemblies, () => $"IPv4 reassemblies {Ip4.PendingReassemblies}");
+        Require(Ip6.ReassemblyBytes <= Limits.Ipv6.MaxReassemblyBytes, () => $"IPv6 reassembly pins {Ip6.ReassemblyBytes} bytes");
+        Require(Ip6.PendingReassemblies <= Limits.Ipv6.MaxReassemblies, () => $"IPv6 reassemblies {Ip6.PendingReassemblies}");
+        Require(Ip4.PathMtuEntries <= Limits.Ipv4.MaxPathMtuEntries, () => $"IPv4 path MTU entries {Ip4.PathMtuEntries}");
+        foreach (var s in _sockets)
+        {
+            // A queue accepts while below its limit, so it may overshoot by one datagram (at most the memory
+            // one reassembled datagram pins).
+            Require(s.QueuedBytes <= s.ReceiveBufferSize + Limits.MaxDatagramCharge, () => $"{s} queues {s.QueuedBytes} bytes");
+        }
+        Require(Nic.Addresses.Count <= 3 + 64, () => $"{Nic.Addresses.Count} addresses");
+        Require(Stack.Routes.Routes.Count <= 3 + 16 + 2 * 64, () => $"{Stack.Routes.Routes.Count} routes");
+        Require(Stack.Timers.Count <= Limits.MaxTimers, () => $"{Stack.Timers.Count} timers armed");
+    }
+
+    /// <summary>
+    /// The stack still works: a ping from the peer is answered (IPv4 and IPv6) and a UDP datagram to port 7
+    /// reaches its socket, on both versions.
+    /// </summary>
+    public void CheckLiveness()
+    {
+        var probe = "liveness"u8.ToArray();
+        Inject(Frame(Wire.Ipv4(Peer4, Us4, Wire.Icmpv4, Wire.Icmp4(8, 0, 0x4242_0001, probe))));
+        RequireReply(p => p.Length >= 28 && p[0] >> 4 == 4 && p[9] == Wire.Icmpv4 && p[20] == 0
+            && BinaryPrimitives.ReadUInt32BigEndian(p.AsSpan(24)) == 0x4242_0001, "no IPv4 echo reply");
+        Inject(Frame(Wire.Ipv6(Peer6, Us6, Wire.Icmpv6, Wire.Icmp6(Peer6, Us6, 128, 0, 0x4242_0002, probe))));
+        RequireReply(p => p.Length >= 48 && p[0] >> 4 == 6 && p[6] == Wire.Icmpv6 && p[40] == 129
+            && BinaryPrimitives.ReadUInt32BigEndian(p.AsSpan(44)) == 0x4242_0002, "no IPv6 echo reply");
+
+        Drain(Echo4);
+        Drain(Echo6);
+        Inject(Frame(Wire.Ipv4(Peer4, Us4, Wire.Udp, Wire.UdpDatagram(Peer4, Us4, 4444, EchoPort, probe))));
+        RequireDatagram(Echo4, "IPv4");
+        Inject(Frame(Wire.Ipv6(Peer6, Us6, Wire.Udp, Wire.UdpDatagram(Peer6, Us6, 4444, EchoPort, probe))));
+        RequireDatagram(Echo6, "IPv6");
+        CheckInvariants();
+    }
+
+    /// <summary>Wraps an IP packet for this link (an Ethernet frame from the peer to our MAC, or as it is).</summary>
+    public byte[] Frame(byte[] ipPacket, LinkAddress? destination = null, LinkAddress? source = null)
+    {
+        if (!Ethernet)
+        {
+            return ipPacket;
+        }
+        ushort type = ipPacket.Length > 0 && ipPacket[0] >> 4 == 6 ? Wire.EtherIPv6 : Wire.EtherIPv4;
+        return Wire.Ethernet(destination ?? OurMac, source ?? PeerMac, type, ipPacket);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (var s in _sockets)
+        {
+            s.Close();
+        }
+        Stack.Dispose();
+        Link.Dispose();
+    }
+
+    private readonly List<byte[]> _replies = new();
+
+    private UdpEndpoint Open(ushort protocol, FullAddress local)
+    {
+        var ep = Udp.CreateEndpoint(protocol);
+        ep.ReceiveBufferSize = Limits.SocketBuffer;
+        Check(ep.Bind(local));
+        _sockets.Add(ep);
+        return ep;
+    }
+
+    /// <summary>The frames the stack wrote during the last step (link header included).</summary>
+    public List<byte[]> LastOutput { get; } = new();
+
+    /// <summary>Takes and checks what the stack wrote since the last step (for traffic a test caused itself).</summary>
+    public List<byte[]> Flush()
+    {
+        DrainAndCheckOutput();
+        return LastOutput;
+    }
+
+    private void DrainAndCheckOutput()
+    {
+        _replies.Clear();
+        LastOutput.Clear();
+        while (Link.TryReadOutbound() is { } p)
+        {
+            try
+            {
+                var bytes = p.ToArray();
+                FramesOut++;
+                string? problem = OutputValidator.Check(bytes, Ethernet, OurMac);
+                if (problem is not null && MalformedOutput.Count < 8)
+                {
+                    MalformedOutput.Add($"{problem}: {Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 96)))}");
+                }
+                LastOutput.Add(bytes);
+                _replies.Add(Ethernet && bytes.Length >= 14 ? bytes[14..] : bytes);
+            }
+            finally
+            {
+                p.Release();
+            }
+        }
+    }
+
+    private void RequireReply(Func<byte[], bool> match, string what)
+    {
+        foreach (var r in _replies)
+        {
+            if (match(r))
+            {
+                return;
+            }
+        }
+        throw new FuzzInvariantException($"liveness: {what} ({_replies.Count} frames out)");
+    }
+
+    private static void Drain(UdpEndpoint socket)
+    {
+        var buffer = new byte[65536];
+        while (socket.Read(buffer, out _) is TcpipError.None or TcpipError.ConnectionRefused)
+        {
+        }
+    }
+
+    private static void RequireDatagram(UdpEndpoint socket, string family)
+    {
+        var buffer = new byte[256];
+        var error = socket.Read(buffer, out var result);
+        if (error != TcpipError.None || !buffer.AsSpan(0, result.BytesCopied).SequenceEqual("liveness"u8))
+        {
+            throw new FuzzInvariantException($"liveness: no {family} UDP datagram on port {EchoPort} ({error})");
+        }
+    }
+
+    private static void Check(TcpipError error)
+    {
+        if (error != TcpipError.None)
+        {
+            throw new InvalidOperationException($"set-up failed: {error}");
+        }
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new FuzzInvariantException(message);
+        }
+    }
+
+    private static void Require(bool condition, Func<string> message)
+    {
+        if (!condition)
+        {
+            throw new FuzzInvariantException(message());
+        }
+    }
+}
+
+/// <summary>An invariant of the stack did not hold after a fuzz case.</summary>
+internal sealed class FuzzInvariantException(string message) : Exception(message);
+
+/// <summary>The limits a <see cref="FuzzHost"/> runs with (small, so that short cases reach them).</summary>
+internal sealed record FuzzLimits
+{
+    public int NeighborEntries { get; init; } = 16;
+
+    public int PendingPerNeighbor { get; init; } = 4;
+
+    public int SocketBuffer { get; init; } = 16 * 1024;
+
+    public Ipv4ProtocolOptions Ipv4 { get; init; } = new()
+    {
+        ReassemblyHighWater = 256 * 1024,
+        ReassemblyLowWater = 192 * 1024,
+        MaxReassemblies = 16,
+        MaxFragmentsPerDatagram = 16,
+        MaxPathMtuEntries = 16,
+        IcmpErrorBurst = 8,
+    };
+
+    public Ipv6Options Ipv6 { get; init; } = new()
+    {
+        MaxReassemblyBytes = 256 * 1024,
+        MaxReassemblies = 16,
+        MaxFragmentsPerPacket = 16,
+        MaxPathMtuEntries = 16,
+        IcmpErrorBurst = 8,
+    };
+
+    /// <summary>Most memory one queued datagram can pin: a reassembled one holds every fragment's chunk.</summary>
+    public int MaxDatagramCharge => (Math.Max(Ipv4.MaxFragmentsPerDatagram, Ipv6.MaxFragmentsPerPacket) + 2) * ChunkPool.MaxChunkSize;
+
+    /// <summary>Timers that may be armed at once: one per neighbour, reassembly, router, prefix, address and protocol.</summary>
+    public int MaxTimers => 2 * NeighborEntries + Ipv4.MaxReassemblies + Ipv6.MaxReassemblies + 16 + 3 * 64 + 16;
+}
