@@ -13,4 +13,6 @@ public enum PacketType : byte
     OtherHost,
     /// <summary>Sent by this host (seen by a sniffer).</summary>
     Outgoing,
+    /// <summary>Sent by this host to itself and looped back by the stack (Linux's PACKET_LOOPBACK).</summary>
+    Loopback,
 }

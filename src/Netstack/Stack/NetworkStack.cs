@@ -426,6 +426,15 @@ public sealed class NetworkStack : IDisposable
         return TransportDelivery.Unmatched;
     }
 
+    /// <summary>
+    /// True when a received packet claims one of this host's addresses as its source without having come
+    /// from this host (looped back by the stack, or over a loopback link): a spoof that a host drops (Linux:
+    /// a martian source), since answering it would make the host talk to itself.
+    /// </summary>
+    public bool IsSpoofedOwnSource(Nic nic, PacketBuffer packet, Address source) =>
+        packet.PacketType != PacketType.Loopback && (nic.Link.Capabilities & LinkCapabilities.Loopback) == 0
+        && FindNicWithAddress(source) is not null;
+
     /// <summary>Reports an error (from ICMP) to the transport endpoint it concerns.</summary>
     public bool DeliverTransportError(byte transportProtocol, in TransportEndpointId id, TransportError error) =>
         Demuxer.DeliverError(transportProtocol, id, error);
@@ -445,6 +454,8 @@ public sealed class NetworkStack : IDisposable
         copy.TryGetContiguousData(out var bytes);
         packet.CopyTo(bytes);
         copy.NetworkProtocol = packet.NetworkProtocol;
+        // Marked so the IP layer accepts our own source address on it, which it refuses from a link.
+        copy.PacketType = PacketType.Loopback;
         if (!_loopback.Enqueue(nic, copy))
         {
             copy.Release();

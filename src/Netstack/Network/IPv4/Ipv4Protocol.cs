@@ -103,7 +103,7 @@ public sealed class Ipv4Protocol : IIPProtocol
         }
         var source = ip.Source;
         var destination = ip.Destination;
-        if (IsMartianSource(nic, source, destination))
+        if (IsMartianSource(nic, source, destination) || _stack.IsSpoofedOwnSource(nic, packet, source))
         {
             Stats.DroppedBadSource.Increment();
             return;
@@ -308,7 +308,8 @@ public sealed class Ipv4Protocol : IIPProtocol
         }
     }
 
-    // RFC 1122 3.2.1.3 / RFC 1812 5.3.7: a source that names no single host is a martian.
+    // RFC 1122 3.2.1.3 / RFC 1812 5.3.7: a source that names no single host is a martian (and so is one of
+    // our own addresses arriving from the link: see NetworkStack.IsSpoofedOwnSource).
     private static bool IsMartianSource(Nic nic, Address source, Address destination) =>
         source.IsMulticast || source.IsLimitedBroadcast || nic.IsBroadcast(source)
         || (source.IsLoopback && !destination.IsLoopback);

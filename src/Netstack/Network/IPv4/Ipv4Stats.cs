@@ -64,7 +64,7 @@ public sealed class Ipv4Stats : CounterGroup
     /// <summary>Packets whose header checksum does not verify.</summary>
     public Counter DroppedBadChecksum { get; }
 
-    /// <summary>Packets from a multicast, broadcast or loopback source (martians).</summary>
+    /// <summary>Packets from a multicast, broadcast or loopback source, or from one of this host's addresses (martians).</summary>
     public Counter DroppedBadSource { get; }
 
     /// <summary>Packets with malformed options.</summary>

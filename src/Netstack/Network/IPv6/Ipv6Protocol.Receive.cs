@@ -60,7 +60,7 @@ public sealed partial class Ipv6Protocol
             Stats.DroppedMulticastSource.Increment();
             return;
         }
-        if (!AddressesAllowedOnWire(nic, source, destination))
+        if (!AddressesAllowedOnWire(nic, source, destination) || Stack.IsSpoofedOwnSource(nic, packet, source))
         {
             Stats.DroppedBadAddress.Increment();
             return;

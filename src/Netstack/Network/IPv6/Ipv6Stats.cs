@@ -91,7 +91,7 @@ public sealed class Ipv6Stats : CounterGroup
     /// <summary>Multicast source address.</summary>
     public Counter DroppedMulticastSource { get; }
 
-    /// <summary>Addresses that must not appear on the wire: loopback, IPv4-mapped, multicast with reserved or interface-local scope.</summary>
+    /// <summary>Addresses that must not appear on the wire: loopback, IPv4-mapped, multicast with reserved or interface-local scope, this host's own address as the source.</summary>
     public Counter DroppedBadAddress { get; }
 
     /// <summary>Unspecified source on a packet other than ICMPv6 (only NDP may use ::).</summary>
