@@ -198,6 +198,12 @@ public sealed partial class Ipv6Protocol
                     Stats.DroppedNoNextHeader.Increment();
                     return;
                 case TransportProtocolNumber.Icmpv6:
+                    if (reassembled && IsNdp(packet))
+                    {
+                        // RFC 6980: fragmentation would hide NDP from the link's RA-Guard and NDP filters.
+                        Stats.DroppedFragmentedNdp.Increment();
+                        return;
+                    }
                     Stats.PacketsDelivered.Increment();
                     packet.TransportProtocol = next;
                     _icmp.HandlePacket(nic, packet);
@@ -209,6 +215,10 @@ public sealed partial class Ipv6Protocol
             first = false;
         }
     }
+
+    // Router and neighbour solicitations and advertisements, redirects (RFC 4861 types 133 to 137).
+    private static bool IsNdp(PacketBuffer packet) =>
+        packet.TryPeekData(1, out var type) && type.Length == 1 && type[0] is >= Icmpv6Type.RouterSolicitation and <= Icmpv6Type.Redirect;
 
     private void DeliverUpperLayer(Nic nic, PacketBuffer packet, byte protocol, int nextFieldOffset)
     {

@@ -45,6 +45,7 @@ public sealed class Ipv6Stats : CounterGroup
         DroppedFragmentOfDiscardedPacket = Create("drop_fragment_of_discarded_packet");
         DroppedTooManyFragments = Create("drop_too_many_fragments");
         DroppedNestedFragment = Create("drop_nested_fragment");
+        DroppedFragmentedNdp = Create("drop_fragmented_ndp");
         ReassembliesEvicted = Create("reassemblies_evicted");
         DroppedSendTooBig = Create("drop_send_too_big");
     }
@@ -159,6 +160,9 @@ public sealed class Ipv6Stats : CounterGroup
 
     /// <summary>A fragment header inside a reassembled packet.</summary>
     public Counter DroppedNestedFragment { get; }
+
+    /// <summary>Neighbour discovery messages that arrived in fragments (RFC 6980: silently ignored).</summary>
+    public Counter DroppedFragmentedNdp { get; }
 
     /// <summary>Incomplete packets dropped to stay within the memory or count limits.</summary>
     public Counter ReassembliesEvicted { get; }

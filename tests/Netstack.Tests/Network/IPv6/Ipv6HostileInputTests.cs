@@ -28,4 +28,38 @@ public sealed class Ipv6HostileInputTests : IDisposable
         Assert.Equal(0, _host.Stack.Stats.LoopbackPackets.Value);
         Assert.Equal(0, _host.FramesOut);
     }
+
+    [Fact]
+    public void FragmentedNeighborSolicitationIsIgnored()
+    {
+        // RFC 6980: NDP messages in fragments are dropped (they would slip past RA-Guard style filters).
+        var src = Address.Parse("fe80::77");
+        var ns = Wire.Icmp6(src, FuzzHost.Us6, 135, 0, 0,
+            Wire.NdpTargetBody(FuzzHost.Us6, Wire.NdpLinkAddressOption(1, LinkAddress.Parse("02:00:00:00:00:77"))));
+        foreach (var fragment in Wire.FragmentIpv6(src, FuzzHost.Us6, Wire.Icmpv6, ns, 16, 7))
+        {
+            fragment[7] = 255;
+            _host.Inject(_host.Frame(fragment));
+        }
+        Assert.Equal(1, _host.Ip6.Stats.PacketsReassembled.Value);
+        Assert.Equal(1, _host.Ip6.Stats.DroppedFragmentedNdp.Value);
+        Assert.Equal(0, _host.Ip6.IcmpStats.NeighborSolicitationsReceived.Value);
+        Assert.Equal(0, _host.FramesOut);
+        Assert.False(_host.Nic.GetNeighborCache(NetworkProtocolNumber.IPv6)!.TryGetEntry(src, out _));
+    }
+
+    [Fact]
+    public void FragmentedRouterAdvertisementIsIgnored()
+    {
+        var router = Address.Parse("fe80::1");
+        var ra = Wire.Icmp6(router, Address.AllNodesV6, 134, 0, 64u << 24 | 1800, [.. new byte[8],
+            .. Wire.NdpPrefixOption(Address.Parse("2001:db8:1::"), 64, true, true, 86400, 3600)]);
+        foreach (var fragment in Wire.FragmentIpv6(router, Address.AllNodesV6, Wire.Icmpv6, ra, 24, 9))
+        {
+            fragment[7] = 255;
+            _host.Inject(_host.Frame(fragment, LinkAddress.FromIPv6Multicast(Address.AllNodesV6)));
+        }
+        Assert.Equal(1, _host.Ip6.Stats.DroppedFragmentedNdp.Value);
+        Assert.Empty(_host.Ip6.DefaultRouters(_host.Nic));
+    }
 }
