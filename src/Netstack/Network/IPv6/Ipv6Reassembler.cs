@@ -116,6 +116,14 @@ internal sealed class Ipv6Reassembler
             _bytes += r.Insert(index, fragment, info);
             if (r.IsComplete)
             {
+                if (r.UnfragmentableLength - Ipv6Header.Size + r.Total > ushort.MaxValue)
+                {
+                    // Each fragment fitted, but the first one's longer header chain makes the whole too long
+                    // (RFC 8200 section 4.5; Linux drops it as oversize).
+                    Discard(r);
+                    _stats.DroppedFragmentTooBig.Increment();
+                    return null;
+                }
                 var whole = Build(r);
                 Remove(r);
                 _stats.PacketsReassembled.Increment();

@@ -62,4 +62,32 @@ public sealed class Ipv6HostileInputTests : IDisposable
         Assert.Equal(1, _host.Ip6.Stats.DroppedFragmentedNdp.Value);
         Assert.Empty(_host.Ip6.DefaultRouters(_host.Nic));
     }
+
+    [Fact]
+    public void ReassemblyLongerThan65535BytesIsDropped()
+    {
+        // The first fragment carries a 1,024-byte destination options header before its fragment header; the
+        // others carry none. Each fragment alone fits 65,535 bytes, but the packet rebuilt behind the first
+        // fragment's header chain would not (RFC 8200 section 4.5; Linux drops it as oversize).
+        var src = FuzzHost.Peer6;
+        var payload = Wire.UdpDatagram(src, FuzzHost.Us6, 4444, FuzzHost.EchoPort, new byte[65_527 - 8]);
+        // Four options of a type to skip (00 action bits), 255 bytes each.
+        var options = Enumerable.Range(0, 4).SelectMany(_ => (byte[])[0x1E, 253, .. new byte[253]]).ToArray();
+        var unfragmentable = Wire.OptionsHeader(Wire.Fragment, options);
+        Assert.Equal(1024, unfragmentable.Length);
+        const int per = 1448;
+        for (int offset = 0; offset < payload.Length; offset += per)
+        {
+            int n = Math.Min(per, payload.Length - offset);
+            bool first = offset == 0;
+            var fragment = Wire.Ipv6Fragment(src, FuzzHost.Us6, Wire.Udp, payload.AsSpan(offset, n), offset, offset + n < payload.Length, 99,
+                first ? unfragmentable : null, Wire.DestinationOptions);
+            _host.Inject(_host.Frame(fragment));
+        }
+        Assert.Equal(0, _host.Ip6.Stats.PacketsReassembled.Value);
+        Assert.Equal(1, _host.Ip6.Stats.DroppedFragmentTooBig.Value);
+        Assert.Equal(0, _host.Echo6.QueuedDatagrams);
+        Assert.Equal(0, _host.Ip6.ReassemblyBytes);
+        _host.CheckInvariants();
+    }
 }
