@@ -80,6 +80,7 @@ public sealed class NeighborCache
             if (_entries.TryGetValue(target, out var e))
             {
                 e.LastUsed = now;
+                e.InUse = true;
                 switch (e.State)
                 {
                     case NeighborState.Stale:
@@ -100,6 +101,7 @@ public sealed class NeighborCache
                 }
             }
             e = NewEntry(target, NeighborState.Incomplete, default, now);
+            e.InUse = true;
             e.LocalAddress = localAddress;
             e.Probes = 1;
             e.Timer.Schedule(_options.RetransmitTimer);
@@ -283,15 +285,25 @@ public sealed class NeighborCache
         return e;
     }
 
-    // Evicts the least recently used dynamic entry (called under the lock).
+    // Evicts a dynamic entry, the least valuable kind first, the least recently used of that kind (called
+    // under the lock): one this host never sent through (made by a neighbour's unsolicited probe, so a flood
+    // of ARP requests or solicitations from many sources only displaces its own entries), then one still
+    // resolving, then any other. Linux refuses new entries instead, so a flood blocks new neighbours there.
     private void EvictOne()
     {
         Entry? victim = null;
+        int victimRank = int.MaxValue;
         foreach (var e in _entries.Values)
         {
-            if (e.State != NeighborState.Static && (victim is null || e.LastUsed < victim.LastUsed))
+            if (e.State == NeighborState.Static)
+            {
+                continue;
+            }
+            int rank = !e.InUse ? 0 : e.State == NeighborState.Incomplete ? 1 : 2;
+            if (rank < victimRank || (rank == victimRank && e.LastUsed < victim!.LastUsed))
             {
                 victim = e;
+                victimRank = rank;
             }
         }
         if (victim is not null)
@@ -454,6 +466,9 @@ public sealed class NeighborCache
         public int Probes { get; set; }
 
         public long LastUsed { get; set; }
+
+        /// <summary>This host has sent (or queued) packets through the entry.</summary>
+        public bool InUse { get; set; }
 
         public bool Removed { get; set; }
 

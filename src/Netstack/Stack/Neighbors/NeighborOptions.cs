@@ -18,7 +18,10 @@ public sealed record NeighborOptions
     /// <summary>Unicast probes before a neighbour is declared unreachable.</summary>
     public int MaxUnicastProbes { get; init; } = 3;
 
-    /// <summary>Most entries per NIC and protocol; beyond it the least recently used non-static entry goes.</summary>
+    /// <summary>
+    /// Most entries per NIC and protocol; beyond it a non-static entry goes: one this host never sent through first,
+    /// then one still resolving, then the least recently used.
+    /// </summary>
     public int MaxEntries { get; init; } = 512;
 
     /// <summary>Most packets held per entry while it resolves; the oldest is dropped beyond it.</summary>
