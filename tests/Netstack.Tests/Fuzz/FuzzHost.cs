@@ -64,7 +64,7 @@ internal sealed class FuzzHost : IDisposable
                 _faults.Add(e);
             }
         };
-        Link = new ChannelEndpoint(1500, ethernet ? OurMac : default);
+        Link = new ChannelEndpoint(limits.Mtu, ethernet ? OurMac : default);
         Nic = Stack.CreateNic(1, Link);
         Stack.AddAddress(1, new AddressWithPrefix(Us4, 24));
         Stack.AddAddress(1, new AddressWithPrefix(Us6, 64));
@@ -155,12 +155,17 @@ internal sealed class FuzzHost : IDisposable
         Require(Stack.Stats.HandlerFaults.Value == 0, "StackStats.HandlerFaults != 0");
         Require(Nic.Stats.DroppedHandlerFault.Value == 0, "NicStats.DroppedHandlerFault != 0");
         Require(MalformedOutput.Count == 0, () => $"malformed output: {MalformedOutput[0]}");
+        // Nothing from the link may make the stack talk to itself.
+        Require(Stack.Stats.LoopbackPackets.Value == 0, "a packet from the link made the stack send to itself");
         foreach (ushort protocol in (ReadOnlySpan<ushort>)[NetworkProtocolNumber.IPv4, NetworkProtocolNumber.IPv6])
         {
             var cache = Nic.GetNeighborCache(protocol);
             if (cache is not null)
             {
                 Require(cache.Count <= Limits.NeighborEntries, () => $"neighbour cache 0x{protocol:x4} holds {cache.Count} > {Limits.NeighborEntries}");
+                // Per entry: the byte bound, or the one newest packet it always keeps.
+                long pendingBound = Limits.NeighborEntries * (long)Math.Max(new NeighborOptions().MaxPendingBytesPerEntry, Limits.MaxDatagramCharge);
+                Require(cache.PendingBytes <= pendingBound, () => $"{cache.PendingBytes} bytes wait for resolution");
             }
         }
         Require(Ip4.ReassemblyMemory <= Limits.Ipv4.ReassemblyHighWater, () => $"IPv4 reassembly pins {Ip4.ReassemblyMemory} bytes");
@@ -259,7 +264,7 @@ internal sealed class FuzzHost : IDisposable
             {
                 var bytes = p.ToArray();
                 FramesOut++;
-                string? problem = OutputValidator.Check(bytes, Ethernet, OurMac);
+                string? problem = OutputValidator.Check(bytes, Ethernet, OurMac, Limits.Mtu);
                 if (problem is not null && MalformedOutput.Count < 8)
                 {
                     MalformedOutput.Add($"{problem}: {Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 96)))}");
@@ -340,6 +345,8 @@ internal sealed record FuzzLimits
     public int PendingPerNeighbor { get; init; } = 4;
 
     public int SocketBuffer { get; init; } = 16 * 1024;
+
+    public int Mtu { get; init; } = 1500;
 
     public Ipv4ProtocolOptions Ipv4 { get; init; } = new()
     {

@@ -9,10 +9,8 @@ namespace Netstack.Tests.Fuzz;
 /// </summary>
 internal static class OutputValidator
 {
-    private const int Mtu = 1500;
-
     /// <summary>Null when the frame is well formed, else what is wrong with it.</summary>
-    public static string? Check(byte[] frame, bool ethernet, LinkAddress ourMac)
+    public static string? Check(byte[] frame, bool ethernet, LinkAddress ourMac, int mtu)
     {
         var packet = frame.AsSpan();
         ushort type;
@@ -33,7 +31,7 @@ internal static class OutputValidator
         {
             type = frame.Length == 0 ? (ushort)0 : (frame[0] >> 4) switch { 4 => Wire.EtherIPv4, 6 => Wire.EtherIPv6, _ => (ushort)0 };
         }
-        if (packet.Length > Mtu)
+        if (packet.Length > mtu)
         {
             return $"{packet.Length} bytes above the MTU";
         }

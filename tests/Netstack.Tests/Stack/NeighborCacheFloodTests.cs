@@ -90,6 +90,32 @@ public sealed class NeighborCacheFloodTests
         socket.Close();
     }
 
+    [Fact]
+    public void PacketsWaitingForResolutionAreBoundedInBytes()
+    {
+        // Jumbo pings from spoofed on-link sources that never answer ARP: every reply waits for resolution
+        // holding the request's 64 KB receive buffer. A bound on the count of packets alone let 64 of them pin
+        // 4 MB per neighbour (2 GB for a full cache of 512).
+        var limits = new FuzzLimits { NeighborEntries = 8, PendingPerNeighbor = 64, Mtu = 65_535 };
+        using var host = new FuzzHost(ethernet: true, limits);
+        var cache = host.Nic.GetNeighborCache(NetworkProtocolNumber.IPv4)!;
+        int perEntry = new NeighborOptions().MaxPendingBytesPerEntry;
+        var data = new byte[60_000];
+        for (int source = 0; source < 8; source++)
+        {
+            var src = Address.V4(10, 0, 0, (byte)(100 + source));
+            var mac = LinkAddress.FromUInt64(0x0200_0000_0100UL + (ulong)source);
+            for (int ping = 0; ping < 12; ping++)
+            {
+                var request = Wire.Ipv4(src, FuzzHost.Us4, Wire.Icmpv4, Wire.Icmp4(8, 0, (uint)ping, data), (ushort)ping);
+                host.Inject(Wire.Ethernet(FuzzHost.OurMac, mac, Wire.EtherIPv4, request));
+            }
+            Assert.True(cache.PendingBytes <= (source + 1) * perEntry, $"{cache.PendingBytes} bytes wait for resolution");
+        }
+        Assert.Equal(96, host.Ip4.IcmpStats.EchoRequestsReceived.Value);
+        host.CheckLiveness();
+    }
+
     // Sends to the neighbour, answers our ARP request for it, and returns the socket (the neighbour is REACHABLE).
     private static Netstack.Transport.Udp.UdpEndpoint Resolve4(FuzzHost host)
     {

@@ -16,6 +16,7 @@ public sealed class NeighborCache
     private readonly TimerWheel _wheel;
     private readonly Dictionary<Address, Entry> _entries = new();
     private readonly Lock _gate = new();
+    private long _pendingBytes;
 
     /// <summary>Creates a cache for <paramref name="nic"/> that resolves through <paramref name="resolver"/>.</summary>
     public NeighborCache(Nic nic, ILinkAddressResolver resolver, NeighborOptions? options = null)
@@ -35,6 +36,18 @@ public sealed class NeighborCache
             lock (_gate)
             {
                 return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Memory pinned by the packets waiting for resolution (the capacity of their chunks).</summary>
+    public long PendingBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pendingBytes;
             }
         }
     }
@@ -339,27 +352,49 @@ public sealed class NeighborCache
         }
     }
 
+    // Queues packets on an unresolved entry, bounded in count and in pinned memory (oldest dropped first).
     private void Enqueue(Entry e, ReadOnlySpan<PacketBuffer> packets)
     {
         e.Pending ??= new List<PacketBuffer>();
         foreach (var p in packets)
         {
-            if (e.Pending.Count >= _options.MaxPendingPacketsPerEntry)
+            long charge = MemoryCharge(p);
+            while (e.Pending.Count > 0 && (e.Pending.Count >= _options.MaxPendingPacketsPerEntry
+                || e.PendingBytes + charge > _options.MaxPendingBytesPerEntry))
             {
-                e.Pending[0].Release();
+                var oldest = e.Pending[0];
                 e.Pending.RemoveAt(0);
+                long freed = Math.Min(MemoryCharge(oldest), e.PendingBytes);
+                e.PendingBytes -= freed;
+                _pendingBytes -= freed;
+                oldest.Release();
                 _nic.Stats.ResolutionFailures.Increment();
             }
             p.IncRef();
             e.Pending.Add(p);
+            e.PendingBytes += charge;
+            _pendingBytes += charge;
         }
     }
 
-    private static List<PacketBuffer>? TakeQueue(Entry e)
+    private List<PacketBuffer>? TakeQueue(Entry e)
     {
         var q = e.Pending;
         e.Pending = null;
+        _pendingBytes -= e.PendingBytes;
+        e.PendingBytes = 0;
         return q is { Count: > 0 } ? q : null;
+    }
+
+    // What a waiting packet pins: the capacity of the chunks it holds (Linux charges skb->truesize).
+    private static long MemoryCharge(PacketBuffer packet)
+    {
+        long total = 0;
+        foreach (var view in packet.Views)
+        {
+            total += view.Chunk.Capacity;
+        }
+        return total;
     }
 
     private void Send(List<PacketBuffer>? packets, LinkAddress linkAddress)
@@ -473,5 +508,7 @@ public sealed class NeighborCache
         public bool Removed { get; set; }
 
         public List<PacketBuffer>? Pending { get; set; }
+
+        public long PendingBytes { get; set; }
     }
 }

@@ -27,6 +27,13 @@ public sealed record NeighborOptions
     /// <summary>Most packets held per entry while it resolves; the oldest is dropped beyond it.</summary>
     public int MaxPendingPacketsPerEntry { get; init; } = 64;
 
+    /// <summary>
+    /// Most memory the packets held per entry while it resolves may pin (the capacity of their chunks, as Linux
+    /// charges truesize against <c>unres_qlen_bytes</c>, whose default this is); the oldest are dropped beyond
+    /// it, and the newest packet is always kept.
+    /// </summary>
+    public int MaxPendingBytesPerEntry { get; init; } = 212_992;
+
     /// <summary>Throws when a value is out of range, naming the option.</summary>
     public void Validate()
     {
@@ -37,6 +44,7 @@ public sealed record NeighborOptions
         InRange(MaxUnicastProbes, 1, 255, nameof(MaxUnicastProbes));
         InRange(MaxEntries, 1, 1 << 20, nameof(MaxEntries));
         InRange(MaxPendingPacketsPerEntry, 1, 65536, nameof(MaxPendingPacketsPerEntry));
+        InRange(MaxPendingBytesPerEntry, 1, 1 << 30, nameof(MaxPendingBytesPerEntry));
     }
 
     private static void Positive(TimeSpan value, string name)
