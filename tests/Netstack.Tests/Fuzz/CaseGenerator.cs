@@ -23,13 +23,13 @@ internal enum CaseKind
 /// Generates fuzz cases for <see cref="FuzzHost"/>. A CsCheck generator: a case is a function of its
 /// <see cref="PCG"/>, so a failure replays from its seed, and its size (steps, then bytes) lets CsCheck shrink.
 /// </summary>
-internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps) : Gen<FuzzCase>
+internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, int mtu = 1500) : Gen<FuzzCase>
 {
     public override FuzzCase Generate(PCG pcg, Size? min, out Size size)
     {
         var r = new FuzzRandom(pcg);
         var steps = new List<FuzzStep>();
-        var builder = new StepBuilder(r, ethernet, steps);
+        var builder = new StepBuilder(r, ethernet, mtu, steps);
         int budget = r.Int(1, maxSteps);
         while (steps.Count < budget)
         {
@@ -53,15 +53,15 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps) 
     }
 
     /// <summary>Appends steps for one generator choice.</summary>
-    private sealed class StepBuilder(FuzzRandom r, bool ethernet, List<FuzzStep> steps)
+    private sealed class StepBuilder(FuzzRandom r, bool ethernet, int mtu, List<FuzzStep> steps)
     {
         private static readonly ushort[] EtherTypes = [Wire.EtherIPv4, Wire.EtherIPv6, Wire.EtherArp, 0x8100, 0x88CC, 0x0000, 0x05DC, 0xFFFF, 0x0801, 0x86DC];
 
-        private readonly PacketFactory _packets = new(r);
+        private readonly PacketFactory _packets = new(r, mtu);
 
         public void RandomFrame()
         {
-            var body = r.Bytes(r.Length(r.Chance(0.02) ? 70_000 : 1600));
+            var body = r.Bytes(r.Length(r.Chance(0.02) ? 70_000 : mtu + 100));
             if (r.Chance(0.5) && body.Length > 0)
             {
                 // A plausible first nibble gets random bytes past the version check.
@@ -185,7 +185,7 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps) 
             }
             ushort id = (ushort)r.Int(0, 3);
             var whole = Wire.Ipv4(src, dst, protocol, l4, id, options: r.Chance(0.1) ? _packets.Ipv4Options() : default);
-            int per = r.Pick(8, 16, 24, 64, 504, 1000, 1480);
+            int per = r.Pick(8, 16, 24, 64, 504, 1000, (mtu - 20) & ~7);
             var fragments = Wire.FragmentIpv4(whole, per);
             int payload = whole.Length - (whole[0] & 0x0F) * 4;
             if (fragments.Count > 200)
@@ -246,7 +246,7 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps) 
                 unfragmentable = Wire.OptionsHeader(Wire.Fragment, r.Chance(0.5) ? [] : _packets.Ipv6Options());
             }
             uint id = (uint)r.Int(0, 3);
-            int per = r.Pick(8, 16, 56, 64, 512, 1232, 1448);
+            int per = r.Pick(8, 16, 56, 64, 512, 1232, (mtu - 48) & ~7);
             var fragments = Wire.FragmentIpv6(src, dst, next, fragmentable, per, id, unfragmentable, firstNext);
             if (fragments.Count > 200)
             {
@@ -381,12 +381,13 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps) 
                 byte[] ip;
                 if (v6)
                 {
-                    ip = Wire.Ipv6Fragment(src, FuzzHost.Us6, Wire.Udp, r.Bytes(r.Pick(8, 1232, 1448)), offset, true, r.UInt());
+                    ip = Wire.Ipv6Fragment(src, FuzzHost.Us6, Wire.Udp, r.Bytes(r.Pick(8, 1232, (mtu - 48) & ~7)), offset, true, r.UInt());
                 }
                 else
                 {
-                    var whole = Wire.Ipv4(src, FuzzHost.Us4, Wire.Udp, r.Bytes(offset + 1480), (ushort)r.UInt());
-                    ip = Wire.Ipv4Fragment(whole, offset, r.Pick(8, 1480), true);
+                    int length = r.Pick(8, (mtu - 20) & ~7);
+                    var whole = Wire.Ipv4(src, FuzzHost.Us4, Wire.Udp, r.Bytes(offset + length), (ushort)r.UInt());
+                    ip = Wire.Ipv4Fragment(whole, offset, length, true);
                 }
                 Add(Frame(ip), "fragment-flood", r.Chance(0.05) ? r.Pick(1000, 31_000, 61_000) : 0);
             }

@@ -8,7 +8,7 @@ namespace Netstack.Tests.Fuzz;
 /// drawn from the interesting sets: ours, the peer's, on-link strangers, off-link, zero, loopback, broadcast,
 /// every multicast scope, IPv4-mapped. Mutations start from these.
 /// </summary>
-internal sealed class PacketFactory(FuzzRandom r)
+internal sealed class PacketFactory(FuzzRandom r, int mtu)
 {
     private static readonly Address[] Sources4 =
     [
@@ -57,7 +57,7 @@ internal sealed class PacketFactory(FuzzRandom r)
 
     public ushort Port() => r.Chance(0.8) ? r.Pick(Ports) : (ushort)r.UInt();
 
-    public byte[] Payload() => r.Bytes(r.Length(1400));
+    public byte[] Payload() => r.Bytes(r.Length(Math.Min(mtu, 65_535) - 100));
 
     /// <summary>Any IPv4 packet: ICMP (echo, errors with forged quotes, other types), UDP, unknown protocols, options.</summary>
     public byte[] Ipv4Packet()

@@ -19,29 +19,38 @@ public sealed class FuzzCollection
 [Collection(FuzzCollection.Name)]
 public sealed class StackFuzzTests(ITestOutputHelper output)
 {
-    private static readonly FuzzLimits Limits = new();
+    [Theory]
+    [InlineData(true, 1500)]
+    [InlineData(false, 1500)]
+    [InlineData(true, 9000)]
+    [InlineData(false, 65535)]
+    public void RandomBytes(bool ethernet, int mtu) => Run(nameof(RandomBytes), ethernet, mtu, CaseKind.RandomBytes, 30, 600);
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void RandomBytes(bool ethernet) => Run(nameof(RandomBytes), ethernet, CaseKind.RandomBytes, 30, 250);
+    [InlineData(true, 1500)]
+    [InlineData(false, 1500)]
+    [InlineData(true, 9000)]
+    [InlineData(false, 65535)]
+    public void MutatedFrames(bool ethernet, int mtu) => Run(nameof(MutatedFrames), ethernet, mtu, CaseKind.Mutations, 30, 800);
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void MutatedFrames(bool ethernet) => Run(nameof(MutatedFrames), ethernet, CaseKind.Mutations, 30, 400);
+    [InlineData(true, 1500)]
+    [InlineData(false, 1500)]
+    [InlineData(true, 9000)]
+    [InlineData(false, 65535)]
+    public void HostileSequences(bool ethernet, int mtu) => Run(nameof(HostileSequences), ethernet, mtu, CaseKind.Hostile, 120, 200);
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void HostileSequences(bool ethernet) => Run(nameof(HostileSequences), ethernet, CaseKind.Hostile, 120, 120);
+    [InlineData(true, 1500)]
+    [InlineData(false, 1500)]
+    [InlineData(true, 9000)]
+    [InlineData(false, 65535)]
+    public void Mixed(bool ethernet, int mtu) => Run(nameof(Mixed), ethernet, mtu, CaseKind.Mixed, 60, 300);
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Mixed(bool ethernet) => Run(nameof(Mixed), ethernet, CaseKind.Mixed, 60, 150);
-
-    private void Run(string name, bool ethernet, CaseKind kind, int maxSteps, int iterations) =>
-        FuzzRunner.Run($"{name}({(ethernet ? "ethernet" : "tun")})", new CaseGenerator(ethernet, kind, maxSteps),
-            c => FuzzRunner.RunCase(c, Limits), iterations, output);
+    private void Run(string name, bool ethernet, int mtu, CaseKind kind, int maxSteps, int iterations)
+    {
+        var limits = new FuzzLimits { Mtu = mtu };
+        FuzzRunner.Run($"{name}({(ethernet ? "ethernet" : "tun")}, mtu {mtu})", new CaseGenerator(ethernet, kind, maxSteps, mtu),
+            c => FuzzRunner.RunCase(c, limits), iterations, output);
+    }
 }
