@@ -11,6 +11,8 @@ namespace Netstack.Network.IPv6;
 internal sealed class PathMtuCache
 {
     private readonly Dictionary<Address, Entry> _entries = new();
+    // Destinations by expiry (every entry lives the same time, so the order of their last update).
+    private readonly LinkedList<Address> _byExpiry = new();
     private readonly Lock _gate = new();
     private readonly TimerWheel _clock;
     private readonly long _timeoutMs;
@@ -43,6 +45,7 @@ internal sealed class PathMtuCache
             if (e.ExpiresAt <= _clock.NowMilliseconds)
             {
                 _entries.Remove(destination);
+                _byExpiry.Remove(e.Node);
                 _count = _entries.Count;
                 return 0;
             }
@@ -65,11 +68,20 @@ internal sealed class PathMtuCache
         lock (_gate)
         {
             long now = _clock.NowMilliseconds;
-            if (!_entries.ContainsKey(destination) && _entries.Count >= _capacity)
+            if (_entries.TryGetValue(destination, out var old))
             {
-                EvictOne(now);
+                _byExpiry.Remove(old.Node);
+                _byExpiry.AddLast(old.Node);
+                _entries[destination] = new Entry(mtu, now + _timeoutMs, old.Node);
             }
-            _entries[destination] = new Entry(mtu, now + _timeoutMs);
+            else
+            {
+                if (_entries.Count >= _capacity)
+                {
+                    EvictOne();
+                }
+                _entries[destination] = new Entry(mtu, now + _timeoutMs, _byExpiry.AddLast(destination));
+            }
             _count = _entries.Count;
         }
         return mtu;
@@ -81,29 +93,22 @@ internal sealed class PathMtuCache
         lock (_gate)
         {
             _entries.Clear();
+            _byExpiry.Clear();
             _count = 0;
         }
     }
 
-    private void EvictOne(long now)
+    // The entry closest to expiry (or expired), in O(1): a scan of a full table on every report let a flood of
+    // forged Packet Too Big messages cost tens of microseconds of CPU each.
+    private void EvictOne()
     {
-        Address victim = default;
-        long soonest = long.MaxValue;
-        foreach (var (address, e) in _entries)
+        var oldest = _byExpiry.First;
+        if (oldest is not null)
         {
-            if (e.ExpiresAt <= now)
-            {
-                victim = address;
-                break;
-            }
-            if (e.ExpiresAt < soonest)
-            {
-                soonest = e.ExpiresAt;
-                victim = address;
-            }
+            _entries.Remove(oldest.Value);
+            _byExpiry.RemoveFirst();
         }
-        _entries.Remove(victim);
     }
 
-    private readonly record struct Entry(int Mtu, long ExpiresAt);
+    private readonly record struct Entry(int Mtu, long ExpiresAt, LinkedListNode<Address> Node);
 }
