@@ -26,6 +26,11 @@ public sealed class NetworkStack : IDisposable
         Options = options ?? new StackOptions();
         Options.Validate();
         Timers = new TimerWheel(Options.TimeProvider);
+        Timers.CallbackFault += e =>
+        {
+            Stats.TimerFaults.Increment();
+            TimerFault?.Invoke(e);
+        };
         foreach (var factory in Options.NetworkProtocols)
         {
             RegisterNetworkProtocol(factory(this));
@@ -62,6 +67,9 @@ public sealed class NetworkStack : IDisposable
 
     /// <summary>Raised (on the receive thread) when a protocol handler threw; the packet was dropped.</summary>
     public event Action<Nic, Exception>? HandlerFault;
+
+    /// <summary>Raised (on the timer thread) when a protocol timer callback threw; the other timers keep running.</summary>
+    public event Action<Exception>? TimerFault;
 
     /// <summary>Adds a network protocol; existing NICs are announced to it.</summary>
     /// <exception cref="InvalidOperationException">A protocol with that number is already registered.</exception>

@@ -13,6 +13,7 @@ public sealed class StackStats : CounterGroup
         DroppedNoEndpoint = Create("drop_no_endpoint");
         LoopbackPackets = Create("loopback_packets");
         HandlerFaults = Create("handler_faults");
+        TimerFaults = Create("timer_faults");
     }
 
     /// <summary>Packets for a transport protocol the stack does not run.</summary>
@@ -29,4 +30,7 @@ public sealed class StackStats : CounterGroup
 
     /// <summary>Unexpected exceptions caught on the receive path (bugs; the packet is dropped).</summary>
     public Counter HandlerFaults { get; }
+
+    /// <summary>Unexpected exceptions caught in timer callbacks (bugs; the other timers keep running).</summary>
+    public Counter TimerFaults { get; }
 }

@@ -153,6 +153,7 @@ internal sealed class FuzzHost : IDisposable
             }
         }
         Require(Stack.Stats.HandlerFaults.Value == 0, "StackStats.HandlerFaults != 0");
+        Require(Stack.Stats.TimerFaults.Value == 0, "StackStats.TimerFaults != 0");
         Require(Nic.Stats.DroppedHandlerFault.Value == 0, "NicStats.DroppedHandlerFault != 0");
         Require(MalformedOutput.Count == 0, () => $"malformed output: {MalformedOutput[0]}");
         // Nothing from the link may make the stack talk to itself.

@@ -86,4 +86,47 @@ public class TimerWheelTests
         new WheelTimer(wheel, _ => done.TrySetResult()).Schedule(TimeSpan.FromMilliseconds(20));
         await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public void ACallbackThatThrowsIsCountedAndTheOtherDueTimersStillFire()
+    {
+        // Found by review: an exception from one callback left the timer thread (ending the process) and dropped
+        // every other timer due in the same sweep. A callback that re-arms its timer while the stack is being
+        // disposed throws ObjectDisposedException, so the window is real.
+        var time = new FakeTimeProvider();
+        using var wheel = new TimerWheel(time);
+        var faults = new List<Exception>();
+        wheel.CallbackFault += faults.Add;
+        int fired = 0;
+        var first = new WheelTimer(wheel, _ => throw new InvalidOperationException("bug"));
+        var second = new WheelTimer(wheel, _ => fired++);
+        first.Schedule(TimeSpan.FromMilliseconds(10));
+        second.Schedule(TimeSpan.FromMilliseconds(10));
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1, fired);
+        Assert.Equal(1, wheel.CallbackFaults);
+        Assert.IsType<InvalidOperationException>(Assert.Single(faults));
+        // The wheel keeps working.
+        second.Schedule(TimeSpan.FromMilliseconds(10));
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(2, fired);
+    }
+
+    [Fact]
+    public void ReArmingWhileTheStackIsDisposedIsCountedNotThrown()
+    {
+        var time = new FakeTimeProvider();
+        var stack = new Netstack.Stack.NetworkStack(new Netstack.Stack.StackOptions { TimeProvider = time });
+        var faults = new List<Exception>();
+        stack.TimerFault += faults.Add;
+        var timer = new WheelTimer(stack.Timers, _ =>
+        {
+            stack.Dispose();
+            new WheelTimer(stack.Timers, _ => { }).Schedule(TimeSpan.FromSeconds(1));
+        });
+        timer.Schedule(TimeSpan.FromMilliseconds(5));
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.IsType<ObjectDisposedException>(Assert.Single(faults));
+        Assert.Equal(1, stack.Stats.TimerFaults.Value);
+    }
 }

@@ -21,6 +21,7 @@ public sealed class TimerWheel : IDisposable
     private long _wakeTick = long.MaxValue;
     private int _count;
     private bool _disposed;
+    private long _callbackFaults;
 
     /// <summary>Creates a wheel with 1 ms resolution driven by <paramref name="time"/> (the system clock if null).</summary>
     public TimerWheel(TimeProvider? time = null)
@@ -36,6 +37,12 @@ public sealed class TimerWheel : IDisposable
 
     /// <summary>Milliseconds since the wheel was created (monotonic).</summary>
     public long NowMilliseconds => (long)((_time.GetTimestamp() - _startTimestamp) * _ticksPerTimestamp);
+
+    /// <summary>Timer callbacks that threw (caught and counted: each is a bug, or a timer re-armed after Dispose).</summary>
+    public long CallbackFaults => Interlocked.Read(ref _callbackFaults);
+
+    /// <summary>Raised (on the timer thread) with the exception when a timer callback threw.</summary>
+    public event Action<Exception>? CallbackFault;
 
     /// <summary>Number of armed timers.</summary>
     public int Count
@@ -125,17 +132,39 @@ public sealed class TimerWheel : IDisposable
                 Arm(next);
             }
         }
-        // Callbacks run outside the lock: they re-arm timers.
+        // Callbacks run outside the lock: they re-arm timers. One that throws (a bug, or Schedule on a wheel
+        // disposed while the callback was due) must neither kill the timer thread, which would end the process,
+        // nor keep the other due timers from firing.
         try
         {
             foreach (var t in due)
             {
-                t.Fire();
+                try
+                {
+                    t.Fire();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Interlocked.Increment(ref _callbackFaults);
+                    ReportFault(e);
+                }
             }
         }
         finally
         {
             due.Clear();
+        }
+    }
+
+    private void ReportFault(Exception e)
+    {
+        try
+        {
+            CallbackFault?.Invoke(e);
+        }
+        catch (Exception) when (e is not OutOfMemoryException)
+        {
+            // A handler that throws has been counted already; it must not end the timer thread either.
         }
     }
 
