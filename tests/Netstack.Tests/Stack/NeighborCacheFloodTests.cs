@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Netstack.Network.IPv6;
 using Netstack.Stack.Neighbors;
 using Netstack.Tests.Fuzz;
+using Netstack.Transport.Udp;
 
 namespace Netstack.Tests.Stack;
 
@@ -114,6 +115,23 @@ public sealed class NeighborCacheFloodTests
         }
         Assert.Equal(96, host.Ip4.IcmpStats.EchoRequestsReceived.Value);
         host.CheckLiveness();
+    }
+
+    [Fact]
+    public void ALargeDatagramWaitingForResolutionKeepsAllItsFragments()
+    {
+        // Its fragments share the datagram's 64 KB chunk: the byte bound counts that chunk once, not per fragment.
+        using var host = new FuzzHost(ethernet: true, new FuzzLimits { PendingPerNeighbor = 64 });
+        var socket = host.Udp.CreateEndpoint(NetworkProtocolNumber.IPv4);
+        Assert.Equal(TcpipError.None, socket.WriteTo(new byte[UdpProtocol.MaxIPv4Payload], new FullAddress(Neighbor4, 9)));
+        var cache = host.Nic.GetNeighborCache(NetworkProtocolNumber.IPv4)!;
+        Assert.True(cache.PendingBytes <= new NeighborOptions().MaxPendingBytesPerEntry, $"{cache.PendingBytes} bytes charged");
+        host.Flush();
+        host.Inject(Wire.Ethernet(FuzzHost.OurMac, NeighborMac, Wire.EtherArp, Wire.Arp(2, NeighborMac, Neighbor4, FuzzHost.OurMac, FuzzHost.Us4)));
+        int fragments = host.LastOutput.Count(f => f.Length > 34 && LinkAddress.FromBytes(f) == NeighborMac && f[14 + 9] == Wire.Udp);
+        Assert.Equal((UdpProtocol.MaxIPv4Payload + 8 + 1479) / 1480, fragments);
+        Assert.Equal(0, cache.PendingBytes);
+        socket.Close();
     }
 
     // Sends to the neighbour, answers our ARP request for it, and returns the socket (the neighbour is REACHABLE).

@@ -352,28 +352,26 @@ public sealed class NeighborCache
         }
     }
 
-    // Queues packets on an unresolved entry, bounded in count and in pinned memory (oldest dropped first).
+    // Queues packets on an unresolved entry, bounded in count and in the memory the queue pins (oldest dropped
+    // first; the newest packet always stays).
     private void Enqueue(Entry e, ReadOnlySpan<PacketBuffer> packets)
     {
         e.Pending ??= new List<PacketBuffer>();
+        e.PendingChunks ??= new Dictionary<Chunk, int>(ReferenceEqualityComparer.Instance);
         foreach (var p in packets)
         {
-            long charge = MemoryCharge(p);
             while (e.Pending.Count > 0 && (e.Pending.Count >= _options.MaxPendingPacketsPerEntry
-                || e.PendingBytes + charge > _options.MaxPendingBytesPerEntry))
+                || e.PendingBytes + NewChunkBytes(e.PendingChunks, p) > _options.MaxPendingBytesPerEntry))
             {
                 var oldest = e.Pending[0];
                 e.Pending.RemoveAt(0);
-                long freed = Math.Min(MemoryCharge(oldest), e.PendingBytes);
-                e.PendingBytes -= freed;
-                _pendingBytes -= freed;
+                Uncharge(e, oldest);
                 oldest.Release();
                 _nic.Stats.ResolutionFailures.Increment();
             }
             p.IncRef();
             e.Pending.Add(p);
-            e.PendingBytes += charge;
-            _pendingBytes += charge;
+            Charge(e, p);
         }
     }
 
@@ -383,18 +381,65 @@ public sealed class NeighborCache
         e.Pending = null;
         _pendingBytes -= e.PendingBytes;
         e.PendingBytes = 0;
+        e.PendingChunks?.Clear();
         return q is { Count: > 0 } ? q : null;
     }
 
-    // What a waiting packet pins: the capacity of the chunks it holds (Linux charges skb->truesize).
-    private static long MemoryCharge(PacketBuffer packet)
+    // The memory a waiting packet adds: the capacity of the chunks it holds (Linux charges skb->truesize), each
+    // chunk once per queue, since the fragments of one datagram share the datagram's chunks.
+    private static long NewChunkBytes(Dictionary<Chunk, int> charged, PacketBuffer packet)
     {
         long total = 0;
         foreach (var view in packet.Views)
         {
-            total += view.Chunk.Capacity;
+            if (!charged.ContainsKey(view.Chunk))
+            {
+                total += view.Chunk.Capacity;
+            }
         }
         return total;
+    }
+
+    private void Charge(Entry e, PacketBuffer packet)
+    {
+        var charged = e.PendingChunks!;
+        foreach (var view in packet.Views)
+        {
+            var chunk = view.Chunk;
+            if (charged.TryGetValue(chunk, out int n))
+            {
+                charged[chunk] = n + 1;
+            }
+            else
+            {
+                charged.Add(chunk, 1);
+                e.PendingBytes += chunk.Capacity;
+                _pendingBytes += chunk.Capacity;
+            }
+        }
+    }
+
+    private void Uncharge(Entry e, PacketBuffer packet)
+    {
+        var charged = e.PendingChunks!;
+        foreach (var view in packet.Views)
+        {
+            var chunk = view.Chunk;
+            if (!charged.TryGetValue(chunk, out int n))
+            {
+                continue;
+            }
+            if (n > 1)
+            {
+                charged[chunk] = n - 1;
+            }
+            else
+            {
+                charged.Remove(chunk);
+                e.PendingBytes -= chunk.Capacity;
+                _pendingBytes -= chunk.Capacity;
+            }
+        }
     }
 
     private void Send(List<PacketBuffer>? packets, LinkAddress linkAddress)
@@ -510,5 +555,8 @@ public sealed class NeighborCache
         public List<PacketBuffer>? Pending { get; set; }
 
         public long PendingBytes { get; set; }
+
+        /// <summary>The chunks the queued packets hold, each with how many queued views use it.</summary>
+        public Dictionary<Chunk, int>? PendingChunks { get; set; }
     }
 }

@@ -28,9 +28,9 @@ public sealed record NeighborOptions
     public int MaxPendingPacketsPerEntry { get; init; } = 64;
 
     /// <summary>
-    /// Most memory the packets held per entry while it resolves may pin (the capacity of their chunks, as Linux
-    /// charges truesize against <c>unres_qlen_bytes</c>, whose default this is); the oldest are dropped beyond
-    /// it, and the newest packet is always kept.
+    /// Most memory the packets held per entry while it resolves may pin (the capacity of their chunks, each chunk
+    /// once, as Linux charges truesize against <c>unres_qlen_bytes</c>, whose default this is); the oldest are
+    /// dropped beyond it, and the newest packet is always kept.
     /// </summary>
     public int MaxPendingBytesPerEntry { get; init; } = 212_992;
 
