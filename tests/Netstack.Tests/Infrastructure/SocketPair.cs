@@ -42,13 +42,13 @@ public sealed unsafe class SocketPair : IDisposable
     }
 
     /// <summary>Reads one datagram from the peer end, waiting up to 5 s; null on timeout.</summary>
-    public byte[]? Receive(int max = 70000) => ReadFrom(_peer, max);
+    public byte[]? Receive(int max = 70000, int timeoutMs = 5000) => ReadFrom(_peer, max, timeoutMs);
 
-    public static byte[]? ReadFrom(int fd, int max = 70000)
+    public static byte[]? ReadFrom(int fd, int max = 70000, int timeoutMs = 5000)
     {
         var buffer = new byte[max];
         var p = new PollFd { Fd = fd, Events = PollNative.POLLIN };
-        var timeout = new TimeSpec { Seconds = 5 };
+        var timeout = new TimeSpec { Seconds = timeoutMs / 1000, Nanoseconds = timeoutMs % 1000 * 1_000_000L };
         if (PollNative.PPoll(&p, 1, &timeout, null) <= 0)
         {
             return null;
