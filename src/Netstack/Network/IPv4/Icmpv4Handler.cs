@@ -273,8 +273,7 @@ internal sealed class Icmpv4Handler
                 _stats.DroppedBadMtu.Increment();
                 return;
             }
-            _ip.LowerPathMtu(nic, destination, mtu);
-            error = error with { Info = _ip.PathMtu(nic, destination) };
+            error = error with { Info = _ip.LowerPathMtu(nic, destination, mtu) };
         }
         var transport = bytes[(Icmpv4Header.Size + inner.HeaderLength)..];
         if (inner.FragmentOffset != 0 || transport.Length < 4)

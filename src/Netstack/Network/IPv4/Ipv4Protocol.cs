@@ -31,7 +31,7 @@ public sealed class Ipv4Protocol : IIPProtocol
         _stack = stack ?? throw new ArgumentNullException(nameof(stack));
         Options = options ?? new Ipv4ProtocolOptions();
         Options.Validate();
-        _pathMtu = new PathMtuCache(stack.Timers, Options.PathMtuExpiry, Options.MaxPathMtuEntries);
+        _pathMtu = new PathMtuCache(stack.Timers, Ipv4Header.MinimumMtu, Options.PathMtuExpiry, Options.MaxPathMtuEntries);
         _reassembler = new Ipv4Reassembler(this, stack.Timers);
         _icmp = new Icmpv4Handler(stack, this);
     }
@@ -275,13 +275,17 @@ public sealed class Ipv4Protocol : IIPProtocol
     {
     }
 
-    /// <summary>Lowers the path MTU towards <paramref name="destination"/> (from an ICMP fragmentation-needed message).</summary>
-    internal void LowerPathMtu(Nic nic, Address destination, int mtu)
+    /// <summary>
+    /// Lowers the path MTU towards <paramref name="destination"/> (from an ICMP fragmentation-needed message);
+    /// returns the path MTU now in force.
+    /// </summary>
+    internal int LowerPathMtu(Nic nic, Address destination, int mtu)
     {
-        if (_pathMtu.Lower(destination, mtu, nic.Mtu))
+        if (_pathMtu.Lower(destination, mtu, nic.Mtu, out int now))
         {
             Stats.PathMtuLowered.Increment();
         }
+        return now;
     }
 
     private const int SourceRouted = -2;

@@ -26,7 +26,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
         Options = options ?? new Ipv6Options();
         Options.Validate();
         _reassembler = new Ipv6Reassembler(Options, Stats, stack.Timers, OnReassemblyTimeout);
-        _pathMtu = new PathMtuCache(stack.Timers, Options.PathMtuTimeout, Options.MaxPathMtuEntries);
+        _pathMtu = new PathMtuCache(stack.Timers, Ipv6Header.MinimumMtu, Options.PathMtuTimeout, Options.MaxPathMtuEntries);
         _icmp = new Icmpv6Handler(this);
         _ndp = new NeighborDiscovery(this);
     }
@@ -92,17 +92,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
 
     /// <inheritdoc/>
     /// <remarks>The smallest of the link MTU, the MTU a router advertised and a path MTU learned from Packet Too Big.</remarks>
-    public int PathMtu(Nic nic, Address destination)
-    {
-        int mtu = nic.Mtu;
-        int advertised = _ndp.AdvertisedMtu(nic);
-        if (advertised > 0 && advertised < mtu)
-        {
-            mtu = advertised;
-        }
-        int learned = _pathMtu.Get(destination);
-        return learned > 0 && learned < mtu ? learned : mtu;
-    }
+    public int PathMtu(Nic nic, Address destination) => _pathMtu.Get(destination, LinkPathMtu(nic));
 
     /// <inheritdoc/>
     public Address SelectSourceAddress(Nic nic, Address destination) => SourceAddressSelection.Select(nic, destination);
@@ -145,10 +135,22 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     }
 
     /// <summary>The path MTU learned from Packet Too Big for <paramref name="destination"/>, or 0 when none holds.</summary>
-    public int LearnedPathMtu(Address destination) => _pathMtu.Get(destination);
+    public int LearnedPathMtu(Address destination) => _pathMtu.Learned(destination);
 
-    internal int UpdatePathMtu(Nic nic, Address destination, int reported) =>
-        _pathMtu.Update(destination, reported, PathMtu(nic, destination));
+    /// <summary>Lowers the path MTU towards <paramref name="destination"/> (from Packet Too Big); returns the path MTU now in force.</summary>
+    internal int UpdatePathMtu(Nic nic, Address destination, int reported)
+    {
+        _pathMtu.Lower(destination, reported, LinkPathMtu(nic), out int mtu);
+        return mtu;
+    }
+
+    // The MTU before anything learned per destination: the link's, or less if a router advertised less.
+    private int LinkPathMtu(Nic nic)
+    {
+        int mtu = nic.Mtu;
+        int advertised = _ndp.AdvertisedMtu(nic);
+        return advertised > 0 && advertised < mtu ? advertised : mtu;
+    }
 
     private void OnReassemblyTimeout(int nicId, PacketBuffer first)
     {
