@@ -30,7 +30,7 @@ internal sealed class Icmpv4Handler
         _ip = ip;
         _stats = ip.IcmpStats;
         _options = ip.Options;
-        _limiter = new IcmpRateLimiter(stack.Timers, _options.IcmpErrorsPerSecond, _options.IcmpErrorBurst);
+        _limiter = new IcmpRateLimiter(stack.Time, _options.IcmpErrorsPerSecond, _options.IcmpErrorBurst);
     }
 
     /// <summary>Handles an ICMP message (network header consumed, data = the message).</summary>

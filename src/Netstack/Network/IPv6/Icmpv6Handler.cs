@@ -108,7 +108,7 @@ internal sealed class Icmpv6Handler
             _stats.ErrorsSuppressed.Increment();
             return;
         }
-        if (!_errorLimiter.TryAcquire())
+        if (!_errorLimiter.TryTake())
         {
             _stats.ErrorsRateLimited.Increment();
             return;
