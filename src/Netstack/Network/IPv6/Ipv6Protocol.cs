@@ -80,7 +80,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     /// <inheritdoc/>
     public void OnNicRemoved(Nic nic)
     {
-        _reassembler.RemoveNic(nic.Id);
+        _reassembler.RemoveNic(nic);
         _ndp.OnNicRemoved(nic);
     }
 
@@ -152,12 +152,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
         return advertised > 0 && advertised < mtu ? advertised : mtu;
     }
 
-    private void OnReassemblyTimeout(int nicId, PacketBuffer first)
-    {
-        // RFC 8200 section 4.5: Time Exceeded code 1 to the source, about the first fragment.
-        if (Stack.TryGetNic(nicId, out var nic))
-        {
-            _icmp.SendError(nic, first, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded);
-        }
-    }
+    // RFC 8200 section 4.5: Time Exceeded code 1 to the source, about the first fragment.
+    private void OnReassemblyTimeout(Nic nic, PacketBuffer first) =>
+        _icmp.SendError(nic, first, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded);
 }
