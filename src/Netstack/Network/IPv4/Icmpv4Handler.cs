@@ -23,6 +23,7 @@ internal sealed class Icmpv4Handler
     private readonly Icmpv4Stats _stats;
     private readonly Ipv4ProtocolOptions _options;
     private readonly IcmpRateLimiter _limiter;
+    private readonly RouteCache _routes;
 
     public Icmpv4Handler(NetworkStack stack, Ipv4Protocol ip)
     {
@@ -31,6 +32,7 @@ internal sealed class Icmpv4Handler
         _stats = ip.IcmpStats;
         _options = ip.Options;
         _limiter = new IcmpRateLimiter(stack.Time, _options.IcmpErrorsPerSecond, _options.IcmpErrorBurst);
+        _routes = new RouteCache(stack);
     }
 
     /// <summary>Handles an ICMP message (network header consumed, data = the message).</summary>
@@ -101,7 +103,7 @@ internal sealed class Icmpv4Handler
         byte tos = (byte)((ip.Tos & 0x1E) | 0xC0); // keep the TOS bits, precedence "internetwork control" (as Linux)
         // A host answers from the address the datagram was sent to, so the sender can match the error.
         var local = nic.HasAddress(destination) ? destination : default;
-        if (_stack.FindRoute(source, out var route, local) != TcpipError.None || route is null)
+        if (_routes.FindRoute(source, out var route, local) != TcpipError.None || route is null)
         {
             _stats.SendNoRoute.Increment();
             return;
@@ -197,10 +199,11 @@ internal sealed class Icmpv4Handler
             _stats.Ignored.Increment();
             return;
         }
-        // Reply from the address that was pinged; a group echo is answered from the NIC's own address.
+        // Reply from the address that was pinged; a group echo is answered from the NIC's own address. The
+        // route is cached: a ping flood from one peer allocates nothing.
         var error = group
-            ? _stack.FindRoute(source, out var route, default, nic.Id)
-            : _stack.FindRoute(source, out route, destination);
+            ? _routes.FindRoute(source, out var route, default, nic.Id)
+            : _routes.FindRoute(source, out route, destination);
         if (error != TcpipError.None || route is null)
         {
             _stats.SendNoRoute.Increment();
