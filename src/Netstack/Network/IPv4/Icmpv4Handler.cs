@@ -108,17 +108,10 @@ internal sealed class Icmpv4Handler
             _stats.SendNoRoute.Increment();
             return;
         }
-        var transportHeader = offending.TransportHeader;
-        int quoted = Math.Min(MaxQuoted, header.Length + transportHeader.Length + offending.DataSize);
-        var packet = PacketBuffer.Rent(route.MaxHeaderLength + Icmpv4Header.Size, quoted);
+        var packet = IcmpErrorQuote.Rent(offending, MaxQuoted, route.MaxHeaderLength + Icmpv4Header.Size);
         try
         {
             packet.TryGetContiguousData(out var body);
-            int n = Math.Min(header.Length, quoted);
-            header[..n].CopyTo(body);
-            int t = Math.Min(transportHeader.Length, quoted - n);
-            transportHeader[..t].CopyTo(body[n..]);
-            offending.CopyDataTo(0, body[(n + t)..]);
             var h = packet.PushHeader(HeaderKind.Transport, Icmpv4Header.Size);
             Icmpv4Header.Encode(h, type, code, rest);
             BinaryPrimitives.WriteUInt16BigEndian(h[2..], Checksum.Compute(body, Checksum.Sum(h)));

@@ -115,17 +115,9 @@ internal sealed class Icmpv6Handler
             _stats.ErrorsRateLimited.Increment();
             return;
         }
-        var transport = offending.TransportHeader;
-        int invoking = Math.Min(network.Length + transport.Length + offending.DataSize, MaxInvokingBytes);
-        var packet = PacketBuffer.Rent(route!.MaxHeaderLength + Icmpv6Header.Size, invoking);
+        var packet = IcmpErrorQuote.Rent(offending, MaxInvokingBytes, route!.MaxHeaderLength + Icmpv6Header.Size);
         try
         {
-            packet.TryGetContiguousData(out var body);
-            int n = Math.Min(network.Length, invoking);
-            network[..n].CopyTo(body);
-            int t = Math.Min(transport.Length, invoking - n);
-            transport[..t].CopyTo(body[n..]);
-            offending.CopyDataTo(0, body[(n + t)..]);
             var header = packet.PushHeader(HeaderKind.Transport, Icmpv6Header.Size);
             Icmpv6Header.Encode(header, type, code, word);
             SetChecksum(packet, local, source);
