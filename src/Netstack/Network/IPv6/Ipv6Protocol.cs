@@ -100,31 +100,23 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     /// <inheritdoc/>
     public void SendIcmpError(Nic nic, PacketBuffer offending, IcmpErrorKind kind)
     {
-        switch (kind)
+        if (kind == IcmpErrorKind.ProtocolUnreachable)
         {
-            case IcmpErrorKind.PortUnreachable:
-                _icmp.SendError(nic, offending, Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodePortUnreachable);
-                break;
-            case IcmpErrorKind.HostUnreachable:
-                _icmp.SendError(nic, offending, Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeAddressUnreachable);
-                break;
-            case IcmpErrorKind.NetworkUnreachable:
-                _icmp.SendError(nic, offending, Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeNoRoute);
-                break;
-            case IcmpErrorKind.ReassemblyTimeout:
-                _icmp.SendError(nic, offending, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded);
-                break;
-            case IcmpErrorKind.TtlExceeded:
-                _icmp.SendError(nic, offending, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeHopLimitExceeded);
-                break;
-            case IcmpErrorKind.ProtocolUnreachable:
-                // RFC 4443 section 3.4: Parameter Problem code 1, pointing at the Next Header field naming the protocol.
-                var end = Ipv6HeaderChain.WalkPacket(offending.NetworkHeader, Options.MaxExtensionHeaders);
-                _icmp.SendError(nic, offending, Icmpv6Type.ParameterProblem, Icmpv6Type.CodeUnrecognizedNextHeader, (uint)end.NextFieldOffset);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not an ICMPv6 error this stack sends.");
+            // RFC 4443 section 3.4: Parameter Problem code 1, pointing at the Next Header field naming the protocol.
+            var end = Ipv6HeaderChain.WalkPacket(offending.NetworkHeader, Options.MaxExtensionHeaders);
+            _icmp.SendError(nic, offending, Icmpv6Type.ParameterProblem, Icmpv6Type.CodeUnrecognizedNextHeader, (uint)end.NextFieldOffset);
+            return;
         }
+        var (type, code) = kind switch
+        {
+            IcmpErrorKind.PortUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodePortUnreachable),
+            IcmpErrorKind.HostUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeAddressUnreachable),
+            IcmpErrorKind.NetworkUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeNoRoute),
+            IcmpErrorKind.ReassemblyTimeout => (Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded),
+            IcmpErrorKind.TtlExceeded => (Icmpv6Type.TimeExceeded, Icmpv6Type.CodeHopLimitExceeded),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not an ICMPv6 error this stack sends."),
+        };
+        _icmp.SendError(nic, offending, type, code);
     }
 
     /// <summary>The default routers learned from router advertisements on <paramref name="nic"/>.</summary>
@@ -153,6 +145,5 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     }
 
     // RFC 8200 section 4.5: Time Exceeded code 1 to the source, about the first fragment.
-    private void OnReassemblyTimeout(Nic nic, PacketBuffer first) =>
-        _icmp.SendError(nic, first, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded);
+    private void OnReassemblyTimeout(Nic nic, PacketBuffer first) => SendIcmpError(nic, first, IcmpErrorKind.ReassemblyTimeout);
 }
