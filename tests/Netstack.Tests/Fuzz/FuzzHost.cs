@@ -30,6 +30,8 @@ internal sealed class FuzzHost : IDisposable
     public static readonly LinkAddress OurMac = LinkAddress.Parse("52:54:00:12:34:56");
     public static readonly LinkAddress PeerMac = LinkAddress.Parse("02:00:00:00:00:01");
     public static readonly Address OurLinkLocal = Ipv6Address.LinkLocal(OurMac);
+    public static readonly Address Spare4 = Address.Parse("10.0.0.50");
+    public static readonly Address Spare6 = Address.Parse("fd00::50");
     public const ushort EchoPort = 7;
     public const ushort ConnectedPort = 5000;
     public const ushort PeerPort = 5001;
@@ -206,6 +208,30 @@ internal sealed class FuzzHost : IDisposable
         Inject(Frame(Wire.Ipv6(Peer6, Us6, Wire.Udp, Wire.UdpDatagram(Peer6, Us6, 4444, EchoPort, probe))));
         RequireDatagram(Echo6, "IPv6");
         CheckInvariants();
+    }
+
+    /// <summary>Adds the spare address of a family if it is absent, else removes it (configuration racing with traffic).</summary>
+    public void ToggleSpareAddress(bool v4)
+    {
+        var address = v4 ? Spare4 : Spare6;
+        if (!Stack.RemoveAddress(1, address))
+        {
+            Stack.AddAddress(1, new AddressWithPrefix(address, v4 ? 24 : 64));
+        }
+    }
+
+    /// <summary>Puts the main addresses back if a case removed them, and lets DAD finish.</summary>
+    public void RestoreAddresses()
+    {
+        if (Nic.FindAddress(Us4) is null)
+        {
+            Stack.AddAddress(1, new AddressWithPrefix(Us4, 24));
+        }
+        if (Nic.FindAddress(Us6) is null)
+        {
+            Stack.AddAddress(1, new AddressWithPrefix(Us6, 64));
+        }
+        Time.Advance(TimeSpan.FromSeconds(2));
     }
 
     /// <summary>Wraps an IP packet for this link (an Ethernet frame from the peer to our MAC, or as it is).</summary>
