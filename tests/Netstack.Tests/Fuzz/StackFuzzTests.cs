@@ -24,28 +24,28 @@ public sealed class StackFuzzTests(ITestOutputHelper output)
     [InlineData(false, 1500)]
     [InlineData(true, 9000)]
     [InlineData(false, 65535)]
-    public void RandomBytes(bool ethernet, int mtu) => Run(nameof(RandomBytes), ethernet, mtu, CaseKind.RandomBytes, 30, 600);
+    public void RandomBytes(bool ethernet, int mtu) => Run(nameof(RandomBytes), ethernet, mtu, CaseKind.RandomBytes, 30, 1200);
 
     [Theory]
     [InlineData(true, 1500)]
     [InlineData(false, 1500)]
     [InlineData(true, 9000)]
     [InlineData(false, 65535)]
-    public void MutatedFrames(bool ethernet, int mtu) => Run(nameof(MutatedFrames), ethernet, mtu, CaseKind.Mutations, 30, 800);
+    public void MutatedFrames(bool ethernet, int mtu) => Run(nameof(MutatedFrames), ethernet, mtu, CaseKind.Mutations, 30, 1600);
 
     [Theory]
     [InlineData(true, 1500)]
     [InlineData(false, 1500)]
     [InlineData(true, 9000)]
     [InlineData(false, 65535)]
-    public void HostileSequences(bool ethernet, int mtu) => Run(nameof(HostileSequences), ethernet, mtu, CaseKind.Hostile, 120, 200);
+    public void HostileSequences(bool ethernet, int mtu) => Run(nameof(HostileSequences), ethernet, mtu, CaseKind.Hostile, 120, 400);
 
     [Theory]
     [InlineData(true, 1500)]
     [InlineData(false, 1500)]
     [InlineData(true, 9000)]
     [InlineData(false, 65535)]
-    public void Mixed(bool ethernet, int mtu) => Run(nameof(Mixed), ethernet, mtu, CaseKind.Mixed, 60, 300);
+    public void Mixed(bool ethernet, int mtu) => Run(nameof(Mixed), ethernet, mtu, CaseKind.Mixed, 60, 600);
 
     private void Run(string name, bool ethernet, int mtu, CaseKind kind, int maxSteps, int iterations)
     {
