@@ -10,7 +10,7 @@ namespace Netstack.Tests.Fuzz;
 
 /// <summary>
 /// The stack as it really runs: several receive threads (a multi-queue link) delivering fuzzed frames at once,
-/// the clock advancing on its own thread (timers fire concurrently with receive), an application sending and
+/// timers firing on their own threads (a real clock, accelerated a thousand times), an application sending and
 /// reading on sockets and changing addresses and group memberships, and a thread draining and checking what the
 /// stack writes. Afterwards: no fault, every bound, liveness, and no chunk leaked. Races are not replayable from a
 /// seed; the seed still fixes the frames. Long runs: NETSTACK_FUZZ_SECONDS (per test), NETSTACK_FUZZ_SEED.
@@ -33,7 +33,7 @@ public sealed class ConcurrentFuzzTests(ITestOutputHelper output)
             frames += Round(ethernet, seed + (ulong)rounds, seconds > 0 ? 2000 : 400);
             rounds++;
         }
-        while (seconds > 0 ? clock.Elapsed.TotalSeconds < seconds : rounds < 3);
+        while (seconds > 0 ? clock.Elapsed.TotalSeconds < seconds : rounds < 2);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{rounds} rounds, {frames} frames in {clock.Elapsed.TotalSeconds:F1} s (seed {seed})"));
     }
@@ -44,7 +44,32 @@ public sealed class ConcurrentFuzzTests(ITestOutputHelper output)
         long before = ChunkPool.Shared.Outstanding;
         long delivered = 0;
         var problems = new ConcurrentQueue<string>();
-        using (var host = new FuzzHost(ethernet, new FuzzLimits()))
+        PacketBufferPool.Recycle = false;
+        try
+        {
+            RoundOn(ethernet, seed, milliseconds, problems, ref delivered);
+        }
+        finally
+        {
+            PacketBufferPool.Recycle = true;
+        }
+        // A timer callback that was running on the thread pool when the stack was disposed may still hold a
+        // packet for a moment; a leak stays.
+        for (int i = 0; i < 100 && ChunkPool.Shared.Outstanding != before; i++)
+        {
+            Thread.Sleep(10);
+        }
+        Assert.Equal(before, ChunkPool.Shared.Outstanding);
+        return delivered;
+    }
+
+    private void RoundOn(bool ethernet, ulong seed, int milliseconds, ConcurrentQueue<string> problems, ref long deliveredTotal)
+    {
+        long delivered = 0;
+        // Real timers a thousand times faster: the 30 s reassembly timeout passes in 30 ms, neighbour probes
+        // every millisecond, each callback on a thread-pool thread, racing the receive threads as in production.
+        using var clock = new AcceleratedTimeProvider(1000);
+        using (var host = new FuzzHost(ethernet, new FuzzLimits(), clock))
         {
             using var stop = new CancellationTokenSource();
             var threads = new List<Thread>();
@@ -67,15 +92,6 @@ public sealed class ConcurrentFuzzTests(ITestOutputHelper output)
                     }
                 }));
             }
-            threads.Add(Start("clock", problems, () =>
-            {
-                var r = new Random((int)seed);
-                while (!stop.IsCancellationRequested)
-                {
-                    host.Time.Advance(TimeSpan.FromMilliseconds(r.Next(10) == 0 ? r.Next(1000, 70_000) : r.Next(0, 50)));
-                    Thread.Sleep(1);
-                }
-            }));
             threads.Add(Start("application", problems, () => Application(host, seed, stop.Token)));
             threads.Add(Start("link-out", problems, () =>
             {
@@ -110,8 +126,7 @@ public sealed class ConcurrentFuzzTests(ITestOutputHelper output)
             host.CheckInvariants();
             host.CheckLiveness();
         }
-        Assert.Equal(before, ChunkPool.Shared.Outstanding);
-        return delivered;
+        deliveredTotal = delivered;
     }
 
     // Sends to the peer, to strangers (neighbour resolution), to groups; reads; joins and leaves groups; removes
@@ -144,7 +159,7 @@ public sealed class ConcurrentFuzzTests(ITestOutputHelper output)
                         var to = r.Next(3) switch
                         {
                             0 => v4 ? FuzzHost.Peer4 : FuzzHost.Peer6,
-                            1 => v4 ? Address.V4(10, 0, 0, (byte)r.Next(51, 250)) : Address.FromV6(0xFD00_0000_0000_0000, (ulong)r.Next(51, 250)),
+                            1 => v4 ? Address.V4(10, 0, 0, (byte)r.Next(3, 250)) : Address.FromV6(0xFD00_0000_0000_0000, (ulong)r.Next(3, 250)),
                             _ => v4 ? FuzzHost.Group4 : FuzzHost.Group6,
                         };
                         sender.WriteTo(buffer.AsSpan(0, r.Next(r.Next(10) == 0 ? 65_000 : 1400)), new FullAddress(to, (ushort)r.Next(1, 65535)));

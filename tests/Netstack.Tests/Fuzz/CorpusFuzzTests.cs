@@ -41,6 +41,7 @@ public sealed class CorpusFuzzTests(ITestOutputHelper output)
         {
             var epoch = new List<byte[]>(EpochFrames);
             long before = ChunkPool.Shared.Outstanding;
+            PacketBufferPool.Recycle = false;
             try
             {
                 using (var host = new FuzzHost(ethernet, limits))
@@ -79,6 +80,7 @@ public sealed class CorpusFuzzTests(ITestOutputHelper output)
                     host.RestoreAddresses();
                     host.CheckLiveness();
                 }
+                PacketBufferPool.Recycle = true;
                 if (ChunkPool.Shared.Outstanding != before)
                 {
                     throw new FuzzInvariantException($"{ChunkPool.Shared.Outstanding - before} chunks outstanding after the epoch");
@@ -86,6 +88,7 @@ public sealed class CorpusFuzzTests(ITestOutputHelper output)
             }
             catch (Exception e)
             {
+                PacketBufferPool.Recycle = true;
                 output.WriteLine($"epoch {epochs} failed after {epoch.Count} frames (seed {seed}):");
                 foreach (var f in epoch.TakeLast(50))
                 {

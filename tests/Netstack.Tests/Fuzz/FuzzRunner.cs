@@ -81,8 +81,11 @@ internal static class FuzzRunner
     public static void RunCase(FuzzCase c, FuzzLimits limits)
     {
         long before = ChunkPool.Shared.Outstanding;
-        using (var host = new FuzzHost(c.Ethernet, limits))
+        // A packet used after its last release then fails loudly instead of corrupting the one that reused it.
+        PacketBufferPool.Recycle = false;
+        try
         {
+            using var host = new FuzzHost(c.Ethernet, limits);
             foreach (var step in c.Steps)
             {
                 if (step.Frame is not null)
@@ -97,6 +100,10 @@ internal static class FuzzRunner
             }
             host.CheckLiveness();
             Tally(host);
+        }
+        finally
+        {
+            PacketBufferPool.Recycle = true;
         }
         long after = ChunkPool.Shared.Outstanding;
         if (after != before)
