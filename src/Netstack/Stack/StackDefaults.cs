@@ -7,5 +7,8 @@ public static class StackDefaults
     public static IReadOnlyList<Func<NetworkStack, INetworkProtocol>> NetworkProtocols { get; } = [];
 
     /// <summary>UDP and TCP.</summary>
-    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } = [];
+    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } =
+    [
+        static stack => new Netstack.Transport.Tcp.TcpProtocol(stack),
+    ];
 }
