@@ -197,15 +197,15 @@ internal sealed partial class TcpEndpoint
             }
             return;
         }
+        if (_state == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack | TcpFlags.Rst) && seg.Seq == _irs)
+        {
+            // The peer did not get our SYN-ACK: send it again.
+            SendSyn();
+            return;
+        }
         int window = Math.Max(0, _rcvAdvertisedEdge - _rcvNxt);
         if (!IsAcceptable(seg, window))
         {
-            if (_state == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack) && seg.Seq == _irs)
-            {
-                // The peer did not get our SYN-ACK: send it again.
-                SendSyn();
-                return;
-            }
             _protocol.Stats.DroppedOutOfWindow.Increment();
             if (!seg.Has(TcpFlags.Rst))
             {

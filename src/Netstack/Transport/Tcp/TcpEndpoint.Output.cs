@@ -127,7 +127,7 @@ internal sealed partial class TcpEndpoint
             _finSent = true;
         }
         long nowMs = _protocol.NowMs;
-        if (_sndNxt == _sndUna && nowMs - _lastSendMs > _rtt.RtoUs / 1000 && _lastSendMs != 0)
+        if (_sndNxt == _sndUna && _lastSendMs != long.MinValue && nowMs - _lastSendMs > _rtt.RtoUs / 1000)
         {
             // RFC 5681 4.1: restart from the initial window after an idle period longer than the RTO.
             _cc.OnIdleRestart(InitialWindow());

@@ -93,7 +93,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private bool _rttTiming;
     private SeqNumber _rttSeq;
     private long _rttStartUs;
-    private long _lastSendMs;
+    private long _lastSendMs = long.MinValue;
     private long _lastNeighborConfirmMs = long.MinValue;
 
     // Acknowledgment state.
