@@ -117,7 +117,7 @@ internal sealed partial class TcpEndpoint
     private void TransmitNew(SeqNumber seq, int length, bool fin)
     {
         var flags = TcpFlags.Ack;
-        if (seq + length == DataEnd)
+        if (length > 0 && seq + length == DataEnd)
         {
             flags |= TcpFlags.Psh;
         }
@@ -165,7 +165,7 @@ internal sealed partial class TcpEndpoint
         {
             flags |= TcpFlags.Fin;
         }
-        if (seq + dataLength == dataEnd)
+        if (dataLength > 0 && seq + dataLength == dataEnd)
         {
             flags |= TcpFlags.Psh;
         }

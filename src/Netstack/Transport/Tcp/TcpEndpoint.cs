@@ -456,6 +456,11 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
 
     private void ReleaseResources()
     {
+        // Segments already built (a final RST or ACK) still go out.
+        if (_route is not null)
+        {
+            FlushBatch();
+        }
         _timerKind = TimerKind.None;
         _retransmitTimer.Cancel();
         _delayedAckTimer.Cancel();
@@ -477,12 +482,6 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         {
             _receiveQueue.Clear();
         }
-        for (int i = 0; i < _batchCount; i++)
-        {
-            _batch[i].Release();
-            _batch[i] = null!;
-        }
-        _batchCount = 0;
         if (!_released)
         {
             _released = true;

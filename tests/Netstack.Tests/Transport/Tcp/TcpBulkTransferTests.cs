@@ -1,0 +1,67 @@
+using System.Net;
+using System.Security.Cryptography;
+using Netstack.Sockets;
+using Netstack.Transport.Tcp;
+using TcpListener = Netstack.Sockets.TcpListener;
+
+namespace Netstack.Tests.Transport.Tcp;
+
+public class TcpBulkTransferTests
+{
+    [Theory]
+    [InlineData(0, 0.0, 0.0, 0.0, CongestionControlAlgorithm.Cubic, true)]
+    [InlineData(1, 0.05, 0.0, 0.0, CongestionControlAlgorithm.Cubic, true)]
+    [InlineData(2, 0.05, 0.0, 0.0, CongestionControlAlgorithm.NewReno, false)]
+    [InlineData(3, 0.02, 0.02, 0.05, CongestionControlAlgorithm.Cubic, true)]
+    [InlineData(4, 0.02, 0.02, 0.05, CongestionControlAlgorithm.NewReno, false)]
+    public async Task BulkTransferBothWaysArrivesIntact(int seed, double drop, double duplicate, double reorder, CongestionControlAlgorithm cc, bool sack)
+    {
+        var faults = new TwoStacks.Faults(seed, drop, duplicate, reorder);
+        using var net = new TwoStacks(faults, new TcpProtocolOptions { Sack = sack, MinRetransmitTimeout = TimeSpan.FromMilliseconds(20) });
+        var settings = new TcpConnectionSettings { CongestionControl = cc };
+        await using var listener = new TcpListener(net.B, IPAddress.Any, 5000, settings);
+        listener.Start();
+        var accept = listener.AcceptAsync();
+        await using var client = await TcpConnection.ConnectAsync(net.A, net.EndPointB(5000), settings).WaitAsync(TimeSpan.FromSeconds(10));
+        await using var server = await accept.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        var upload = new byte[2 << 20];
+        var download = new byte[1 << 20];
+        new Random(seed).NextBytes(upload);
+        new Random(seed + 100).NextBytes(download);
+
+        var clientSends = SendAndShutdown(client, upload);
+        var serverSends = SendAndShutdown(server, download);
+        var serverReceives = ReadAll(server);
+        var clientReceives = ReadAll(client);
+        await Task.WhenAll(clientSends, serverSends, serverReceives, clientReceives).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(SHA256.HashData(upload), SHA256.HashData(await serverReceives));
+        Assert.Equal(SHA256.HashData(download), SHA256.HashData(await clientReceives));
+        if (drop > 0)
+        {
+            Assert.True(client.GetStatistics().Retransmits > 0);
+        }
+    }
+
+    internal static async Task SendAndShutdown(TcpConnection c, byte[] data)
+    {
+        for (int offset = 0; offset < data.Length; offset += 60000)
+        {
+            await c.WriteAsync(data.AsMemory(offset, Math.Min(60000, data.Length - offset)));
+        }
+        c.ShutdownWrite();
+    }
+
+    internal static async Task<byte[]> ReadAll(TcpConnection c)
+    {
+        var ms = new MemoryStream();
+        var buffer = new byte[65536];
+        int n;
+        while ((n = await c.ReadAsync(buffer)) > 0)
+        {
+            ms.Write(buffer, 0, n);
+        }
+        return ms.ToArray();
+    }
+}
