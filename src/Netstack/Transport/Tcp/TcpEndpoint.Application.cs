@@ -306,13 +306,17 @@ internal sealed partial class TcpEndpoint
             MaybeSendWindowUpdate();
             return n;
         }
-        if (_finReceived || _receiveShutdown)
+        if (_finReceived)
         {
             return 0;
         }
         if (_error != TcpipError.None)
         {
             return -(int)_error;
+        }
+        if (_receiveShutdown)
+        {
+            return 0;
         }
         if (_state == TcpState.Closed)
         {

@@ -34,7 +34,10 @@ internal sealed partial class TcpEndpoint
             int cwndRoom = _cc.Cwnd - pipe;
             if (_recovery != RecoveryState.Open && NextLost(out var holeStart, out int holeLength))
             {
-                if (cwndRoom < Math.Min(mss, holeLength) && pipe > 0)
+                // RFC 6675 5 (4.3): the first retransmission of a recovery goes whatever the window says.
+                bool first = _retransmitFirstLost;
+                _retransmitFirstLost = false;
+                if (!first && cwndRoom < Math.Min(mss, holeLength) && pipe > 0)
                 {
                     _cwndLimited = true;
                     return;

@@ -108,8 +108,9 @@ internal sealed partial class TcpEndpoint
                 }
                 else if (!_sackEnabled)
                 {
-                    // RFC 6582 partial ACK: the segment at the new SND.UNA is lost too; retransmit it next.
+                    // RFC 6582 3.2 step 5, partial ACK: the segment at the new SND.UNA is lost too; retransmit it now.
                     _highRxt = _sndUna;
+                    _retransmitFirstLost = true;
                 }
                 break;
             case RecoveryState.Loss:
@@ -168,6 +169,7 @@ internal sealed partial class TcpEndpoint
         _recovery = RecoveryState.Fast;
         _recoveryPoint = _sndNxt;
         _highRxt = _sndUna;
+        _retransmitFirstLost = true;
         _cc.OnCongestionEvent(_protocol.NowUs, _sndNxt - _sndUna);
         _fastRecoveries++;
         _protocol.Stats.FastRecoveries.Increment();

@@ -89,6 +89,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private SeqNumber _highRxt;
     private SeqNumber _lossHigh;
     private int _dupAcks;
+    private bool _retransmitFirstLost;
     private bool _cwndLimited;
     private bool _rttTiming;
     private SeqNumber _rttSeq;

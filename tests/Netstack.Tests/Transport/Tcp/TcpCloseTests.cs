@@ -8,6 +8,7 @@ using TcpListener = Netstack.Sockets.TcpListener;
 
 namespace Netstack.Tests.Transport.Tcp;
 
+[Collection(ChunkPoolCollection.Name)]
 public class TcpCloseTests
 {
     private static TcpProtocolOptions ShortTimeWait => new() { TimeWaitDuration = TimeSpan.FromSeconds(2) };
