@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Netstack.Stack;
 using Netstack.Transport.Tcp;
 
@@ -157,6 +158,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; 0 at the end of the stream.</summary>
     /// <exception cref="SocketException">The connection was reset, timed out or aborted.</exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -172,6 +174,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// <summary>Writes all of <paramref name="data"/> (it completes once the bytes are in the send buffer).</summary>
     /// <exception cref="SocketException">The connection was reset, timed out, aborted, or shut down for sending.</exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

@@ -76,6 +76,10 @@ internal sealed partial class TcpEndpoint
                     // RFC 1191 / 8201: the path MTU fell; resend what is outstanding in smaller segments.
                     if (_route is not null && _state != TcpState.Closed)
                     {
+                        if (error.Info >= (_id.LocalAddress.IsV4 ? 68 : 1280))
+                        {
+                            _pathMtuCap = Math.Min(_pathMtuCap, error.Info);
+                        }
                         int before = _sndMss;
                         UpdateMss();
                         if (_sndMss < before && _sndNxt != _sndUna)

@@ -60,6 +60,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private int _peerMss;
     private int _sndMss;            // payload bytes per segment, options of a data segment taken off
     private int _gsoMaxPayload;     // 0 without host GSO
+    private int _pathMtuCap = int.MaxValue; // from ICMP "packet too big", in case the IP layer keeps no PMTU cache
     private bool _finQueued;
     private bool _finSent;
     private SeqNumber _smallSegmentEnd; // Minshall's variant of Nagle: end of the last sub-MSS segment sent
@@ -412,7 +413,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     {
         var route = _route!;
         int ipHeader = route.LocalAddress.IsV4 ? 20 : 40;
-        int pathMss = route.Mtu - ipHeader - TcpHeader.MinimumSize;
+        int pathMss = Math.Min(route.Mtu, _pathMtuCap) - ipHeader - TcpHeader.MinimumSize;
         int mss = Math.Min(_peerMss, pathMss) - (_timestampsEnabled ? TcpOptionWriter.TimestampsLength : 0);
         _sndMss = Math.Max(mss, 48);
         _cc.Mss = _sndMss;
