@@ -121,3 +121,34 @@ public class TcpOptionTests
         Assert.Equal(System.Net.Sockets.SocketError.HostUnreachable, e.SocketErrorCode);
     }
 }
+
+/// <summary>Host GSO: large segments with partial checksums that the host cuts as Linux does.</summary>
+public class TcpGsoTests
+{
+    [Fact]
+    public async Task LargeWritesGoAsSuperSegmentsThatSegmentIntoValidOnes()
+    {
+        using var host = new TcpTestHost(hostGso: true);
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        var data = new byte[100_000];
+        Random.Shared.NextBytes(data);
+        sc.Acknowledge(sc.PeerAcked, window: 65535);
+        await sc.Connection.WriteAsync(data);
+        // Every segment passed TestSegment's checksum checks (ours and PacketDotNet's).
+        var segments = host.ReadAll();
+        Assert.True(host.Gso!.SuperSegments >= 1);
+        Assert.All(segments, s => Assert.True(s.Payload.Length <= 1448));
+        uint expected = sc.PeerAcked;
+        foreach (var s in segments)
+        {
+            Assert.Equal(expected, s.Seq);
+            expected += (uint)s.Payload.Length;
+        }
+        var sent = segments.SelectMany(s => s.Payload).ToArray();
+        Assert.Equal(data.AsSpan(0, sent.Length).ToArray(), sent);
+        // Small segments and pure ACKs use the offloaded checksum too.
+        sc.SendData([1]);
+        host.Advance(TimeSpan.FromMilliseconds(50));
+        Assert.NotEmpty(host.ReadAll());
+    }
+}

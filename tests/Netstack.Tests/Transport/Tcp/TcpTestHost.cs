@@ -16,7 +16,7 @@ internal sealed class TcpTestHost : IDisposable
     public static readonly Address Local = Address.V4(10, 0, 0, 1);
     public static readonly Address Peer = Address.V4(10, 0, 0, 2);
 
-    public TcpTestHost(TcpProtocolOptions? options = null, int mtu = 1500, LinkCapabilities capabilities = LinkCapabilities.None, bool fakeTime = true)
+    public TcpTestHost(TcpProtocolOptions? options = null, int mtu = 1500, LinkCapabilities capabilities = LinkCapabilities.None, bool fakeTime = true, bool hostGso = false)
     {
         Time = fakeTime ? new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)) : null;
         Stack = new NetworkStack(new StackOptions
@@ -28,7 +28,8 @@ internal sealed class TcpTestHost : IDisposable
         Ip = (TestIPv4)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv4)!;
         Tcp = TcpProtocol.From(Stack);
         Link = new ChannelEndpoint(mtu, default, capabilities);
-        Stack.CreateNic(1, Link);
+        Gso = hostGso ? new GsoEmulatingLink(Link) : null;
+        Stack.CreateNic(1, (ILinkEndpoint?)Gso ?? Link);
         Stack.AddAddress(1, new AddressWithPrefix(Local, 24));
     }
 
@@ -41,6 +42,8 @@ internal sealed class TcpTestHost : IDisposable
     public TestIPv4 Ip { get; }
 
     public ChannelEndpoint Link { get; }
+
+    public GsoEmulatingLink? Gso { get; }
 
     public void Inject(TestSegment segment) => Assert.True(Link.InjectFrame(segment.ToFrame()));
 
