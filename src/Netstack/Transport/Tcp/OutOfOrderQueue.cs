@@ -14,7 +14,7 @@ internal sealed class OutOfOrderQueue
 {
     private const int RecentCount = 4;
     private readonly int _maxSegments;
-    private Entry[] _entries = new Entry[16];
+    private Entry[] _entries = [];
     private int _count;
     private readonly SeqNumber[] _recent = new SeqNumber[RecentCount];
     private int _recentCount;
@@ -211,7 +211,7 @@ internal sealed class OutOfOrderQueue
     {
         if (_count == _entries.Length)
         {
-            Array.Resize(ref _entries, _entries.Length * 2);
+            Array.Resize(ref _entries, Math.Max(8, _entries.Length * 2));
         }
         Array.Copy(_entries, index, _entries, index + 1, _count - index);
         _entries[index] = entry;

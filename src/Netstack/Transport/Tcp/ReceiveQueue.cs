@@ -15,7 +15,7 @@ internal sealed class ReceiveQueue
 
     private const int CompactChunkSize = 4096;
     private readonly ChunkPool _pool;
-    private BufferView[] _views = new BufferView[16];
+    private BufferView[] _views = new BufferView[4];
     private int _first;
     private int _count;
     private Chunk? _compact;

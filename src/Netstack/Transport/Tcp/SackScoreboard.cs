@@ -12,8 +12,8 @@ internal sealed class SackScoreboard
     /// <summary>Most ranges kept.</summary>
     public const int MaxRanges = 1024;
 
-    private SeqNumber[] _starts = new SeqNumber[8];
-    private SeqNumber[] _ends = new SeqNumber[8];
+    private SeqNumber[] _starts = [];
+    private SeqNumber[] _ends = [];
     private int _count;
 
     /// <summary>Number of disjoint SACKed ranges.</summary>
@@ -95,8 +95,8 @@ internal sealed class SackScoreboard
             }
             if (_count == _starts.Length)
             {
-                Array.Resize(ref _starts, _count * 2);
-                Array.Resize(ref _ends, _count * 2);
+                Array.Resize(ref _starts, Math.Max(8, _count * 2));
+                Array.Resize(ref _ends, Math.Max(8, _count * 2));
             }
             Array.Copy(_starts, lo, _starts, lo + 1, _count - lo);
             Array.Copy(_ends, lo, _ends, lo + 1, _count - lo);

@@ -378,7 +378,7 @@ internal sealed partial class TcpEndpoint
                     _quickAcks--;
                 }
             }
-            _readSignal.Set();
+            WakeReader(seg.Has(TcpFlags.Psh));
         }
         else
         {

@@ -295,9 +295,17 @@ internal sealed partial class TcpEndpoint
         }
         _lastSendMs = _protocol.NowMs;
         _segmentsSent++;
-        if (_batchCount == MaxBatch)
+        if (_batchCount == _batch.Length)
         {
-            FlushBatch();
+            if (_batch.Length < MaxBatch)
+            {
+                Array.Resize(ref _batch, _batch.Length * 4);
+                Array.Resize(ref _batchEntries, _batchEntries.Length * 4);
+            }
+            else
+            {
+                FlushBatch();
+            }
         }
         _batchEntries[_batchCount] = new BatchEntry(seq, dataLength + ((flags & TcpFlags.Fin) != 0 ? 1 : 0), newData);
         _batch[_batchCount++] = packet;

@@ -10,6 +10,7 @@ internal sealed partial class TcpEndpoint
 {
     private long _timerScheduledMs;
     private long _delayedAckScheduledMs;
+    private long _readWakeDeadlineMs;
 
     private void ArmRetransmit() => ArmTimer(TimerKind.Retransmit, _rtt.Rto);
 
@@ -44,8 +45,39 @@ internal sealed partial class TcpEndpoint
             return;
         }
         long now = _protocol.NowMs;
-        long due = now + Math.Max(1, (long)_protocol.Options.DelayedAckTimeout.TotalMilliseconds);
-        _delayedAckDeadlineMs = due;
+        _delayedAckDeadlineMs = now + Math.Max(1, (long)_protocol.Options.DelayedAckTimeout.TotalMilliseconds);
+        ScheduleAckTimer(now, _delayedAckDeadlineMs);
+    }
+
+    /// <summary>
+    /// Wakes a waiting reader. Waking a thread per segment would cost more than the segment itself on a
+    /// busy receive path, so without PSH the wake waits until a good amount of data is queued, the window
+    /// is closing, or at most a millisecond (senders set PSH on the last segment of every write, so an
+    /// interactive exchange is never delayed).
+    /// </summary>
+    private void WakeReader(bool push)
+    {
+        if (!_readSignal.IsWaiting)
+        {
+            return;
+        }
+        int queued = _receiveQueue.Length;
+        if (push || queued >= Math.Min(64 * 1024, _settings.ReceiveBufferSize / 4) || FreeReceiveSpace() < 4 * _rcvMss)
+        {
+            _readWakeDeadlineMs = 0;
+            _readSignal.Set();
+            return;
+        }
+        if (_readWakeDeadlineMs == 0)
+        {
+            long now = _protocol.NowMs;
+            _readWakeDeadlineMs = now + 1;
+            ScheduleAckTimer(now, _readWakeDeadlineMs);
+        }
+    }
+
+    private void ScheduleAckTimer(long now, long due)
+    {
         if (!_delayedAckTimer.IsScheduled || _delayedAckScheduledMs > due)
         {
             _delayedAckScheduledMs = due;
@@ -159,22 +191,37 @@ internal sealed partial class TcpEndpoint
     {
         lock (_gate)
         {
-            if (_delayedAckDeadlineMs == 0 || _released)
+            if (_released)
             {
                 return;
             }
             long now = _protocol.NowMs;
-            if (now < _delayedAckDeadlineMs)
+            if (_readWakeDeadlineMs != 0 && now >= _readWakeDeadlineMs)
             {
-                _delayedAckScheduledMs = _delayedAckDeadlineMs;
-                _delayedAckTimer.Schedule(TimeSpan.FromMilliseconds(_delayedAckDeadlineMs - now));
-                return;
+                _readWakeDeadlineMs = 0;
+                _readSignal.Set();
             }
-            _delayedAckDeadlineMs = 0;
-            if (IsSynchronized && _unackedBytes > 0)
+            if (_delayedAckDeadlineMs != 0 && now >= _delayedAckDeadlineMs)
             {
-                SendAck();
-                FlushBatch();
+                _delayedAckDeadlineMs = 0;
+                if (IsSynchronized && _unackedBytes > 0)
+                {
+                    SendAck();
+                    FlushBatch();
+                }
+            }
+            long next = long.MaxValue;
+            if (_delayedAckDeadlineMs != 0)
+            {
+                next = _delayedAckDeadlineMs;
+            }
+            if (_readWakeDeadlineMs != 0)
+            {
+                next = Math.Min(next, _readWakeDeadlineMs);
+            }
+            if (next != long.MaxValue)
+            {
+                ScheduleAckTimer(now, next);
             }
         }
     }

@@ -34,8 +34,9 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private readonly WheelTimer _retransmitTimer;
     private readonly WheelTimer _delayedAckTimer;
     private readonly WheelTimer _keepaliveTimer;
-    private readonly PacketBuffer[] _batch = new PacketBuffer[MaxBatch];
-    private readonly BatchEntry[] _batchEntries = new BatchEntry[MaxBatch];
+    // Small at first and grown on demand: an idle or interactive connection stays small.
+    private PacketBuffer[] _batch = new PacketBuffer[4];
+    private BatchEntry[] _batchEntries = new BatchEntry[4];
     private int _batchCount;
 
     private TcpState _state = TcpState.Closed;
