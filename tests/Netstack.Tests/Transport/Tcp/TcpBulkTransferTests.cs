@@ -65,3 +65,24 @@ public class TcpBulkTransferTests
         return ms.ToArray();
     }
 }
+
+public class TcpLoopbackTests
+{
+    [Fact]
+    public async Task AStackCanConnectToItself()
+    {
+        using var host = new TcpTestHost(fakeTime: false);
+        await using var listener = new TcpListener(host.Stack, IPAddress.Any, 80);
+        listener.Start();
+        var accept = listener.AcceptAsync();
+        await using var client = await TcpConnection.ConnectAsync(host.Stack, new IPEndPoint(TcpTestHost.Local.ToIPAddress(), 80)).WaitAsync(TimeSpan.FromSeconds(10));
+        await using var server = await accept.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var data = new byte[300_000];
+        Random.Shared.NextBytes(data);
+        var send = TcpBulkTransferTests.SendAndShutdown(client, data);
+        var got = await TcpBulkTransferTests.ReadAll(server).WaitAsync(TimeSpan.FromSeconds(10));
+        await send;
+        Assert.Equal(data, got);
+        Assert.Equal(0, host.Link.DrainOutbound());
+    }
+}

@@ -175,3 +175,45 @@ public class TcpDataTransferTests
         await write;
     }
 }
+
+public class TcpWindowTests
+{
+    [Fact]
+    public async Task ReadingFromAFullBufferSendsAWindowUpdate()
+    {
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host, new TcpConnectionSettings { ReceiveBufferSize = 8192 }, windowScale: -1);
+        sc.SendData(new byte[4096]);
+        sc.SendData(new byte[4096]);
+        var acks = host.ReadAll();
+        Assert.Equal(0, acks[^1].Window);
+        // A small read opens less than an MSS: no update yet (receiver silly-window avoidance).
+        var buffer = new byte[8192];
+        Assert.Equal(100, await sc.Connection.ReadAsync(buffer.AsMemory(0, 100)));
+        host.AssertNothingSent();
+        // Reading the rest opens the window: an update goes at once.
+        await sc.Connection.ReadAsync(buffer);
+        var update = sc.Read();
+        Assert.Equal(sc.PeerNext, update.Ack);
+        Assert.Equal(8192, update.Window);
+    }
+
+    [Fact]
+    public async Task TheAdvertisedWindowNeverShrinks()
+    {
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host, new TcpConnectionSettings { ReceiveBufferSize = 16384 }, windowScale: -1);
+        uint rightEdge = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            sc.SendData(new byte[1000]);
+            host.Advance(TimeSpan.FromMilliseconds(50));
+            foreach (var ack in host.ReadAll())
+            {
+                uint edge = ack.Ack + ack.Window;
+                Assert.True(unchecked((int)(edge - rightEdge)) >= 0 || rightEdge == 0, $"edge moved left: {edge} < {rightEdge}");
+                rightEdge = edge;
+            }
+        }
+    }
+}

@@ -64,6 +64,7 @@ internal sealed class TestIPv4 : IIPProtocol
             route.LocalAddress.WriteTo(h[12..]);
             route.RemoteAddress.WriteTo(h[16..]);
             BinaryPrimitives.WriteUInt16BigEndian(h[10..], Checksum.Compute(h));
+            p.NetworkProtocol = Number;
         }
         if (route.IsLocal)
         {
