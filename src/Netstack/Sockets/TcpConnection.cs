@@ -163,9 +163,13 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         int n = await _endpoint.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (n <= 0 && IsDisposed)
+        {
+            // Disposed while the read was pending: as a Socket does, the operation was aborted.
+            throw new SocketException((int)SocketError.OperationAborted);
+        }
         if (n < 0)
         {
-            ThrowIfDisposed();
             throw TcpSocketErrors.ToException((TcpipError)(-n));
         }
         return n;
@@ -181,8 +185,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         int n = await _endpoint.WriteAsync(data, cancellationToken).ConfigureAwait(false);
         if (n < 0)
         {
-            ThrowIfDisposed();
-            throw TcpSocketErrors.ToException((TcpipError)(-n));
+            throw IsDisposed ? new SocketException((int)SocketError.OperationAborted) : TcpSocketErrors.ToException((TcpipError)(-n));
         }
     }
 

@@ -1,3 +1,5 @@
+using Netstack.Stack.Timers;
+
 namespace Netstack.Transport.Tcp;
 
 /// <summary>
@@ -13,6 +15,42 @@ internal sealed partial class TcpEndpoint
     private long _readWakeDeadlineMs;
 
     private void ArmRetransmit() => ArmTimer(TimerKind.Retransmit, _rtt.Rto);
+
+    /// <summary>
+    /// Schedules on the wheel. The stack may be disposed while a connection still runs (a timer callback, an
+    /// application call); its wheel then refuses timers and the connection simply has none.
+    /// </summary>
+    private static void Arm(WheelTimer timer, TimeSpan delay)
+    {
+        try
+        {
+            timer.Schedule(delay);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A timer callback must never throw (it would take down the wheel's thread): a bug here is counted and
+    /// the connection aborted rather than left in an unknown state.
+    /// </summary>
+    private void OnTimerFault(Exception e)
+    {
+        _protocol.ReportInternalError(e);
+        try
+        {
+            if (_state != TcpState.Closed)
+            {
+                SendReset();
+            }
+            Fail(TcpipError.ConnectionAborted);
+        }
+        catch (Exception again) when (again is not OutOfMemoryException)
+        {
+            _protocol.ReportInternalError(again);
+        }
+    }
 
     private void ArmPersist()
     {
@@ -34,7 +72,7 @@ internal sealed partial class TcpEndpoint
         if (!_retransmitTimer.IsScheduled || _timerScheduledMs > due)
         {
             _timerScheduledMs = due;
-            _retransmitTimer.Schedule(TimeSpan.FromMilliseconds(due - now));
+            Arm(_retransmitTimer, TimeSpan.FromMilliseconds(due - now));
         }
     }
 
@@ -81,7 +119,7 @@ internal sealed partial class TcpEndpoint
         if (!_delayedAckTimer.IsScheduled || _delayedAckScheduledMs > due)
         {
             _delayedAckScheduledMs = due;
-            _delayedAckTimer.Schedule(TimeSpan.FromMilliseconds(due - now));
+            Arm(_delayedAckTimer, TimeSpan.FromMilliseconds(due - now));
         }
     }
 
@@ -91,7 +129,7 @@ internal sealed partial class TcpEndpoint
         {
             long idle = _protocol.NowMs - _lastReceiveMs;
             long wait = (long)_settings.KeepAliveTime.TotalMilliseconds - idle;
-            _keepaliveTimer.Schedule(TimeSpan.FromMilliseconds(Math.Max(1, wait)));
+            Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(Math.Max(1, wait)));
         }
         else
         {
@@ -103,36 +141,43 @@ internal sealed partial class TcpEndpoint
     {
         lock (_gate)
         {
-            if (_timerKind == TimerKind.None || _released)
+            try
             {
-                return;
+                if (_timerKind == TimerKind.None || _released)
+                {
+                    return;
+                }
+                long now = _protocol.NowMs;
+                if (now < _timerDeadlineMs)
+                {
+                    _timerScheduledMs = _timerDeadlineMs;
+                    Arm(_retransmitTimer, TimeSpan.FromMilliseconds(_timerDeadlineMs - now));
+                    return;
+                }
+                var kind = _timerKind;
+                _timerKind = TimerKind.None;
+                switch (kind)
+                {
+                    case TimerKind.Retransmit when _state is TcpState.SynSent or TcpState.SynReceived:
+                        OnSynTimeout();
+                        break;
+                    case TimerKind.Retransmit:
+                        OnRetransmitTimeout();
+                        break;
+                    case TimerKind.Persist:
+                        OnPersistTimeout(now);
+                        break;
+                    case TimerKind.TimeWait:
+                    case TimerKind.FinWait2:
+                        EnterClosed();
+                        break;
+                }
+                FlushBatch();
             }
-            long now = _protocol.NowMs;
-            if (now < _timerDeadlineMs)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                _timerScheduledMs = _timerDeadlineMs;
-                _retransmitTimer.Schedule(TimeSpan.FromMilliseconds(_timerDeadlineMs - now));
-                return;
+                OnTimerFault(e);
             }
-            var kind = _timerKind;
-            _timerKind = TimerKind.None;
-            switch (kind)
-            {
-                case TimerKind.Retransmit when _state is TcpState.SynSent or TcpState.SynReceived:
-                    OnSynTimeout();
-                    break;
-                case TimerKind.Retransmit:
-                    OnRetransmitTimeout();
-                    break;
-                case TimerKind.Persist:
-                    OnPersistTimeout(now);
-                    break;
-                case TimerKind.TimeWait:
-                case TimerKind.FinWait2:
-                    EnterClosed();
-                    break;
-            }
-            FlushBatch();
         }
     }
 
@@ -191,37 +236,44 @@ internal sealed partial class TcpEndpoint
     {
         lock (_gate)
         {
-            if (_released)
+            try
             {
-                return;
-            }
-            long now = _protocol.NowMs;
-            if (_readWakeDeadlineMs != 0 && now >= _readWakeDeadlineMs)
-            {
-                _readWakeDeadlineMs = 0;
-                _readSignal.Set();
-            }
-            if (_delayedAckDeadlineMs != 0 && now >= _delayedAckDeadlineMs)
-            {
-                _delayedAckDeadlineMs = 0;
-                if (IsSynchronized && _unackedBytes > 0)
+                if (_released)
                 {
-                    SendAck();
-                    FlushBatch();
+                    return;
+                }
+                long now = _protocol.NowMs;
+                if (_readWakeDeadlineMs != 0 && now >= _readWakeDeadlineMs)
+                {
+                    _readWakeDeadlineMs = 0;
+                    _readSignal.Set();
+                }
+                if (_delayedAckDeadlineMs != 0 && now >= _delayedAckDeadlineMs)
+                {
+                    _delayedAckDeadlineMs = 0;
+                    if (IsSynchronized && _unackedBytes > 0)
+                    {
+                        SendAck();
+                        FlushBatch();
+                    }
+                }
+                long next = long.MaxValue;
+                if (_delayedAckDeadlineMs != 0)
+                {
+                    next = _delayedAckDeadlineMs;
+                }
+                if (_readWakeDeadlineMs != 0)
+                {
+                    next = Math.Min(next, _readWakeDeadlineMs);
+                }
+                if (next != long.MaxValue)
+                {
+                    ScheduleAckTimer(now, next);
                 }
             }
-            long next = long.MaxValue;
-            if (_delayedAckDeadlineMs != 0)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                next = _delayedAckDeadlineMs;
-            }
-            if (_readWakeDeadlineMs != 0)
-            {
-                next = Math.Min(next, _readWakeDeadlineMs);
-            }
-            if (next != long.MaxValue)
-            {
-                ScheduleAckTimer(now, next);
+                OnTimerFault(e);
             }
         }
     }
@@ -230,35 +282,42 @@ internal sealed partial class TcpEndpoint
     {
         lock (_gate)
         {
-            if (_released || !_settings.KeepAlive || _state is not (TcpState.Established or TcpState.CloseWait))
+            try
             {
-                return;
+                if (_released || !_settings.KeepAlive || _state is not (TcpState.Established or TcpState.CloseWait))
+                {
+                    return;
+                }
+                long now = _protocol.NowMs;
+                long idle = now - _lastReceiveMs;
+                long keepIdle = (long)_settings.KeepAliveTime.TotalMilliseconds;
+                long interval = (long)_settings.KeepAliveInterval.TotalMilliseconds;
+                if (_keepaliveProbes == 0 && idle < keepIdle)
+                {
+                    Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle - idle));
+                    return;
+                }
+                if (_sndNxt != _sndUna || DataEnd != _sndNxt)
+                {
+                    // Data is in flight or waiting: the retransmission or persist timer watches the peer.
+                    Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle));
+                    return;
+                }
+                if (_keepaliveProbes >= _settings.KeepAliveCount)
+                {
+                    _protocol.Stats.KeepaliveTimeouts.Increment();
+                    Fail(TcpipError.Timeout);
+                    return;
+                }
+                _keepaliveProbes++;
+                SendProbe();
+                FlushBatch();
+                Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(interval));
             }
-            long now = _protocol.NowMs;
-            long idle = now - _lastReceiveMs;
-            long keepIdle = (long)_settings.KeepAliveTime.TotalMilliseconds;
-            long interval = (long)_settings.KeepAliveInterval.TotalMilliseconds;
-            if (_keepaliveProbes == 0 && idle < keepIdle)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                _keepaliveTimer.Schedule(TimeSpan.FromMilliseconds(keepIdle - idle));
-                return;
+                OnTimerFault(e);
             }
-            if (_sndNxt != _sndUna || DataEnd != _sndNxt)
-            {
-                // Data is in flight or waiting: the retransmission or persist timer watches the peer.
-                _keepaliveTimer.Schedule(TimeSpan.FromMilliseconds(keepIdle));
-                return;
-            }
-            if (_keepaliveProbes >= _settings.KeepAliveCount)
-            {
-                _protocol.Stats.KeepaliveTimeouts.Increment();
-                Fail(TcpipError.Timeout);
-                return;
-            }
-            _keepaliveProbes++;
-            SendProbe();
-            FlushBatch();
-            _keepaliveTimer.Schedule(TimeSpan.FromMilliseconds(interval));
         }
     }
 }

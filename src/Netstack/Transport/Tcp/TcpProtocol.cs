@@ -187,6 +187,15 @@ public sealed class TcpProtocol : ITransportProtocol
         };
     }
 
+    /// <summary>Raised when a connection hit an internal error (a bug) and was aborted; the exception is passed.</summary>
+    public event Action<Exception>? InternalError;
+
+    internal void ReportInternalError(Exception e)
+    {
+        Stats.InternalErrors.Increment();
+        InternalError?.Invoke(e);
+    }
+
     internal void OnEndpointCreated() => Interlocked.Increment(ref _liveEndpoints);
 
     internal void OnEndpointReleased() => Interlocked.Decrement(ref _liveEndpoints);

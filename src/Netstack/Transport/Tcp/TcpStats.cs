@@ -36,6 +36,7 @@ public sealed class TcpStats : CounterGroup
         DroppedInvalidFlags = Create("drop_invalid_flags");
         DroppedClosed = Create("drop_closed_endpoint");
         DroppedLocalCongestion = Create("drop_local_send_failure");
+        InternalErrors = Create("internal_errors");
     }
 
     /// <summary>Segments handed to TCP with a valid header and checksum.</summary>
@@ -121,4 +122,7 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Segments the link could not take (they are sent again later).</summary>
     public Counter DroppedLocalCongestion { get; }
+
+    /// <summary>Connections aborted because of an internal error (a bug; see <see cref="TcpProtocol.InternalError"/>).</summary>
+    public Counter InternalErrors { get; }
 }

@@ -1,7 +1,7 @@
 namespace Netstack.Tests.Transport.Tcp;
 
 /// <summary>
-/// Tests that compare <c>ChunkPool.Shared.Outstanding</c> before and after run alone: the pool is process-wide,
+/// Tests that compare <c>ChunkPool.Shared.Outstanding</c> or count allocations run alone: the pools are process-wide,
 /// so a test running in parallel would move the count.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]

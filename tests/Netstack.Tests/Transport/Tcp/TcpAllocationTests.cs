@@ -5,6 +5,7 @@ using Netstack.Transport.Tcp;
 namespace Netstack.Tests.Transport.Tcp;
 
 /// <summary>The data path allocates nothing in steady state (pooled packets and chunks, reused awaitables).</summary>
+[Collection(ChunkPoolCollection.Name)]
 public class TcpAllocationTests
 {
     [Fact]

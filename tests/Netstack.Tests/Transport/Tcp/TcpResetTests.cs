@@ -143,3 +143,19 @@ public class TcpResetTests
         Assert.Equal(TcpState.Closed, sc.Connection.State);
     }
 }
+
+public class TcpDisposeTests
+{
+    [Fact]
+    public async Task DisposingAbortsAPendingRead()
+    {
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        var read = sc.Connection.Stream.ReadAsync(new byte[10]).AsTask();
+        await sc.Connection.DisposeAsync();
+        var io = await Assert.ThrowsAsync<IOException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(System.Net.Sockets.SocketError.OperationAborted, Assert.IsType<System.Net.Sockets.SocketException>(io.InnerException).SocketErrorCode);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await sc.Connection.WriteAsync(new byte[1]));
+        Assert.False(sc.Connection.Stream.CanRead);
+    }
+}

@@ -31,7 +31,12 @@ internal sealed class TcpTestHost : IDisposable
         Gso = hostGso ? new GsoEmulatingLink(Link) : null;
         Stack.CreateNic(1, (ILinkEndpoint?)Gso ?? Link);
         Stack.AddAddress(1, new AddressWithPrefix(Local, 24));
+        Tcp.InternalError += e => Faults.Enqueue(e);
+        Stack.HandlerFault += (_, e) => Faults.Enqueue(e);
     }
+
+    /// <summary>Bugs caught on the packet path or in timer callbacks; Dispose fails the test if any.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<Exception> Faults { get; } = new();
 
     public FakeTimeProvider? Time { get; }
 
@@ -117,5 +122,9 @@ internal sealed class TcpTestHost : IDisposable
     {
         Stack.Dispose();
         Link.Dispose();
+        if (!Faults.IsEmpty)
+        {
+            throw new AggregateException("The stack hit internal errors.", Faults);
+        }
     }
 }

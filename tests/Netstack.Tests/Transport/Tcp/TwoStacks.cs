@@ -26,6 +26,11 @@ internal sealed class TwoStacks : IDisposable
         A.AddAddress(1, new AddressWithPrefix(AddressA, 24));
         B.AddAddress(1, new AddressWithPrefix(AddressB, 24));
         Injected = faults;
+        foreach (var stack in new[] { A, B })
+        {
+            TcpProtocol.From(stack).InternalError += e => Errors.Enqueue(e);
+            stack.HandlerFault += (_, e) => Errors.Enqueue(e);
+        }
         _link = new ChannelLink(LinkA, LinkB, faults is null ? null : (from, frame) => faults.Filter(from == LinkA ? LinkB : LinkA, frame));
     }
 
@@ -39,6 +44,8 @@ internal sealed class TwoStacks : IDisposable
 
     public Faults? Injected { get; }
 
+    public System.Collections.Concurrent.ConcurrentQueue<Exception> Errors { get; } = new();
+
     public IPEndPoint EndPointB(int port) => new(AddressB.ToIPAddress(), port);
 
     public void Dispose()
@@ -49,6 +56,10 @@ internal sealed class TwoStacks : IDisposable
         LinkA.Dispose();
         LinkB.Dispose();
         Injected?.Dispose();
+        if (!Errors.IsEmpty)
+        {
+            throw new AggregateException("A stack hit internal errors.", Errors);
+        }
     }
 
     private static NetworkStack NewStack(TcpProtocolOptions? options) => new(new StackOptions
