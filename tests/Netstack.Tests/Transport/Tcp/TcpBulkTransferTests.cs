@@ -86,3 +86,44 @@ public class TcpLoopbackTests
         Assert.Equal(0, host.Link.DrainOutbound());
     }
 }
+
+public class TcpStreamTests
+{
+    [Fact]
+    public async Task TheStreamWorksWithStreamReaderAndCopyToAsync()
+    {
+        using var net = new TwoStacks();
+        await using var listener = new TcpListener(net.B, IPAddress.Any, 6000);
+        listener.Start();
+        var accept = listener.AcceptAsync();
+        await using var client = await TcpConnection.ConnectAsync(net.A, net.EndPointB(6000)).WaitAsync(TimeSpan.FromSeconds(10));
+        await using var server = await accept.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var serving = Task.Run(async () =>
+        {
+            using var reader = new StreamReader(server.Stream, leaveOpen: true);
+            await using var writer = new StreamWriter(server.Stream, leaveOpen: true) { AutoFlush = true };
+            string? line;
+            while ((line = await reader.ReadLineAsync()) is not null)
+            {
+                await writer.WriteLineAsync(line.ToUpperInvariant());
+            }
+            server.ShutdownWrite();
+        });
+        await using (var writer = new StreamWriter(client.Stream, leaveOpen: true) { AutoFlush = true })
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                await writer.WriteLineAsync($"line {i}");
+            }
+        }
+        client.ShutdownWrite();
+        var all = new MemoryStream();
+        await client.Stream.CopyToAsync(all).WaitAsync(TimeSpan.FromSeconds(10));
+        await serving.WaitAsync(TimeSpan.FromSeconds(10));
+        var lines = System.Text.Encoding.UTF8.GetString(all.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(100, lines.Length);
+        Assert.Equal("LINE 99", lines[^1].TrimEnd('\r'));
+        Assert.False(client.Stream.CanSeek);
+        Assert.Throws<NotSupportedException>(() => client.Stream.Length);
+    }
+}
