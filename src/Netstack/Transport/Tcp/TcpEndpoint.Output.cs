@@ -27,6 +27,8 @@ internal sealed partial class TcpEndpoint
     private void SendData()
     {
         int mss = EffectiveMss();
+        // Without GSO a packet carries one segment, which the SACK blocks we may add make smaller.
+        int maxPayload = _gsoMaxPayload > _sndMss ? _gsoMaxPayload : mss;
         _cwndLimited = false;
         while (true)
         {
@@ -42,7 +44,7 @@ internal sealed partial class TcpEndpoint
                     _cwndLimited = true;
                     return;
                 }
-                int length = Math.Min(holeLength, Math.Min(Math.Max(cwndRoom, mss), MaxPacketPayload));
+                int length = Math.Min(holeLength, Math.Min(Math.Max(cwndRoom, mss), maxPayload));
                 Retransmit(holeStart, length);
                 _highRxt = holeStart + length;
                 continue;
@@ -61,7 +63,7 @@ internal sealed partial class TcpEndpoint
             int inFlight = _sndNxt - _sndUna;
             int windowRoom = _sndWnd - inFlight;
             int room = Math.Min(windowRoom, cwndRoom);
-            int length2 = Math.Min(unsent, Math.Min(room, MaxPacketPayload));
+            int length2 = Math.Min(unsent, Math.Min(room, maxPayload));
             if (length2 <= 0)
             {
                 if (windowRoom <= 0)
@@ -141,8 +143,9 @@ internal sealed partial class TcpEndpoint
             _rttSeq = seq + length;
             _rttStartUs = _protocol.NowUs;
         }
-        if (length > 0 && length < _sndMss)
+        if (length > 0 && length % EffectiveMss() != 0)
         {
+            // A short segment (or a GSO packet ending in one), for Nagle.
             _smallSegmentEnd = seq + length;
         }
         _sndNxt = seq + length + (fin ? 1 : 0);

@@ -431,9 +431,6 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         }
     }
 
-    /// <summary>Largest payload one packet may carry: a GSO super-segment or one MSS.</summary>
-    private int MaxPacketPayload => _gsoMaxPayload > _sndMss ? _gsoMaxPayload : _sndMss;
-
     /// <summary>
     /// Enters CLOSED: stops the timers, leaves the demultiplexer, gives the port and the buffers back, and
     /// wakes every waiter. Data already received stays readable until the application lets go.

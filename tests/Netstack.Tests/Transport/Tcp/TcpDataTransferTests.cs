@@ -217,3 +217,25 @@ public class TcpWindowTests
         }
     }
 }
+
+public class TcpSackOptionSpaceTests
+{
+    [Fact]
+    public async Task SegmentsCarryingSackBlocksStillFitTheMtu()
+    {
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        // Out-of-order data from the peer: our segments now carry SACK blocks.
+        host.Inject(sc.Segment(payload: new byte[10], seq: sc.PeerNext + 100));
+        host.Inject(sc.Segment(payload: new byte[10], seq: sc.PeerNext + 300));
+        host.ReadAll();
+        await sc.Connection.WriteAsync(new byte[6000]);
+        var sent = host.ReadAll();
+        Assert.All(sent, s =>
+        {
+            Assert.Equal(2, s.ParsedOptions.SackBlockCount);
+            Assert.True(20 + 20 + s.Options.Length + s.Payload.Length <= 1500, $"{s.Options.Length} option bytes + {s.Payload.Length}");
+        });
+        Assert.Equal(6000, sent.Sum(s => s.Payload.Length));
+    }
+}
