@@ -132,7 +132,9 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         {
             local = default;
         }
-        var error = TcpEndpoint.Connect(protocol, settings, remote, (ushort)remoteEndPoint.Port, local, (ushort)(localEndPoint?.Port ?? 0), 0, out var endpoint);
+        // An IPv6 scope id (fe80::1%2) names the NIC, as it names the interface for a kernel socket.
+        int nicId = remoteEndPoint.Address.IsIPv6LinkLocal ? (int)remoteEndPoint.Address.ScopeId : 0;
+        var error = TcpEndpoint.Connect(protocol, settings, remote, (ushort)remoteEndPoint.Port, local, (ushort)(localEndPoint?.Port ?? 0), nicId, out var endpoint);
         if (error != TcpipError.None)
         {
             throw TcpSocketErrors.ToException(error);
