@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for tool in ping:iputils-ping socat:socat tshark:tshark nft:nftables ethtool:ethtool tcpdump:tcpdump; do
+for tool in ip:iproute2 ping:iputils-ping socat:socat tshark:tshark nft:nftables ethtool:ethtool tcpdump:tcpdump; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then

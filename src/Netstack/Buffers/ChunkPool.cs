@@ -18,6 +18,12 @@ public sealed class ChunkPool
 
     private const int ClassCount = 10; // 128 << 9 == 65536
     private const long DefaultRetainedBytesPerClass = 32L << 20;
+    private const int ThreadCacheSize = 16;
+
+    // A few free chunks per size class kept by each thread, for the pool it last used: a reader thread that
+    // rents receive buffers and releases the packets it delivered never takes the lock in steady state.
+    [ThreadStatic]
+    private static ThreadCache? _threadCache;
 
     private readonly SizeClass[] _classes = new SizeClass[ClassCount];
 
@@ -48,7 +54,7 @@ public sealed class ChunkPool
             {
                 lock (c)
                 {
-                    n += c.Rented - c.Returned;
+                    n += Interlocked.Read(ref c.Rented) - Interlocked.Read(ref c.Returned);
                 }
             }
             return n;
@@ -85,10 +91,17 @@ public sealed class ChunkPool
         }
         int index = ClassIndex(minimumSize);
         var sizeClass = _classes[index];
+        Interlocked.Increment(ref sizeClass.Rented);
+        var cache = _threadCache;
         Chunk? chunk = null;
+        if (cache is not null && ReferenceEquals(cache.Pool, this) && cache.Counts[index] > 0)
+        {
+            chunk = cache.Take(index);
+            chunk.OnRent();
+            return chunk;
+        }
         lock (sizeClass)
         {
-            sizeClass.Rented++;
             if (sizeClass.Count > 0)
             {
                 chunk = sizeClass.Items[--sizeClass.Count];
@@ -120,9 +133,31 @@ public sealed class ChunkPool
     internal void Return(Chunk chunk)
     {
         var sizeClass = _classes[chunk.SizeClass];
+        Interlocked.Increment(ref sizeClass.Returned);
+        var cache = _threadCache ??= new ThreadCache(this);
+        if (!ReferenceEquals(cache.Pool, this) && cache.IsEmpty)
+        {
+            cache.Pool = this;
+        }
+        if (ReferenceEquals(cache.Pool, this) && cache.TryPut(chunk))
+        {
+            return;
+        }
+        ReturnShared(chunk);
+    }
+
+    /// <summary>
+    /// Moves the calling thread's cached free chunks back to their pool's shared stacks. A thread that is about
+    /// to end calls it (the endpoint's reader threads do); otherwise the cache's finalizer does it after the
+    /// thread is gone.
+    /// </summary>
+    public static void FlushThreadCache() => _threadCache?.Drain();
+
+    private void ReturnShared(Chunk chunk)
+    {
+        var sizeClass = _classes[chunk.SizeClass];
         lock (sizeClass)
         {
-            sizeClass.Returned++;
             if (sizeClass.Count < sizeClass.Items.Length)
             {
                 sizeClass.Items[sizeClass.Count++] = chunk;
@@ -134,6 +169,59 @@ public sealed class ChunkPool
 
     private static int ClassIndex(int size) =>
         size <= MinChunkSize ? 0 : BitOperations.Log2((uint)size - 1) + 1 - BitOperations.Log2(MinChunkSize);
+
+    private sealed class ThreadCache(ChunkPool pool)
+    {
+        public readonly Chunk?[][] Items = CreateItems();
+        public readonly int[] Counts = new int[ClassCount];
+        public ChunkPool Pool = pool;
+
+        // A thread that ended without flushing leaves its cache unreachable: give the chunks back then.
+        ~ThreadCache() => Drain();
+
+        public bool IsEmpty => Counts.AsSpan().IndexOfAnyExcept(0) < 0;
+
+        public void Drain()
+        {
+            for (int index = 0; index < ClassCount; index++)
+            {
+                while (Counts[index] > 0)
+                {
+                    Pool.ReturnShared(Take(index));
+                }
+            }
+        }
+
+        public Chunk Take(int index)
+        {
+            var items = Items[index];
+            int n = --Counts[index];
+            var chunk = items[n]!;
+            items[n] = null;
+            return chunk;
+        }
+
+        public bool TryPut(Chunk chunk)
+        {
+            int index = chunk.SizeClass;
+            if (Counts[index] == ThreadCacheSize)
+            {
+                return false;
+            }
+            Items[index][Counts[index]++] = chunk;
+            return true;
+        }
+
+        private static Chunk?[][] CreateItems()
+        {
+            var items = new Chunk?[ClassCount][];
+            for (int i = 0; i < ClassCount; i++)
+            {
+                items[i] = new Chunk?[ThreadCacheSize];
+            }
+            return items;
+        }
+    }
 
     private sealed class SizeClass(int size, int maxRetained)
     {

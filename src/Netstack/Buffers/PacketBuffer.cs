@@ -213,6 +213,29 @@ public sealed class PacketBuffer
         return copy;
     }
 
+    /// <summary>
+    /// A packet with its own copy of every byte (headers and data), the same header records and metadata,
+    /// and <paramref name="headroom"/> free bytes in front: writing to either never changes the other.
+    /// </summary>
+    public PacketBuffer DeepCopy(int headroom = 0)
+    {
+        var copy = Rent(headroom, _size, _chunks);
+        int position = 0;
+        for (int i = 0; i < _viewCount; i++)
+        {
+            var v = _views[i];
+            copy.CopyFromData(position, v.Span);
+            position += v.Length;
+        }
+        copy._pushed = _pushed;
+        copy._consumed = _consumed;
+        copy._link = _link;
+        copy._network = _network;
+        copy._transport = _transport;
+        copy.CopyMetadataFrom(this);
+        return copy;
+    }
+
     /// <summary>Copies the per-packet metadata (protocols, hash, GSO, addresses) from <paramref name="other"/>.</summary>
     public void CopyMetadataFrom(PacketBuffer other)
     {

@@ -133,9 +133,55 @@ public class PacketBufferTests
     }
 
     [Fact]
+    public void DeepCopyOwnsItsBytesAndKeepsHeadersAndMetadata()
+    {
+        var pkt = PacketBuffer.Rent(32, Bytes(10, 100), _pool);
+        pkt.PushHeader(HeaderKind.Transport, 8).Fill(3);
+        pkt.PushHeader(HeaderKind.Network, 20).Fill(2);
+        pkt.NetworkProtocol = 0x0800;
+        pkt.Hash = 77;
+        var copy = pkt.DeepCopy(headroom: 14);
+        Assert.Equal(pkt.ToArray(), copy.ToArray());
+        Assert.Equal(28, copy.HeaderSize);
+        Assert.Equal(pkt.NetworkHeader.ToArray(), copy.NetworkHeader.ToArray());
+        Assert.Equal(pkt.TransportHeader.ToArray(), copy.TransportHeader.ToArray());
+        Assert.Equal((ushort)0x0800, copy.NetworkProtocol);
+        Assert.Equal(77u, copy.Hash);
+        Assert.Equal(14, copy.AvailableHeadroom);
+        copy.NetworkHeader[0] = 0x45;
+        copy.PushHeader(HeaderKind.Link, 14).Fill(1);
+        Assert.Equal(2, pkt.NetworkHeader[0]);
+        Assert.Equal(0, pkt.LinkHeader.Length);
+        Assert.Equal(1, copy.Views.Length);
+
+        // Consumed headers (receive side) and packets beyond one chunk are copied too.
+        var big = PacketBuffer.Rent(0, Bytes(70_000), _pool);
+        Assert.True(big.TryConsumeHeader(HeaderKind.Link, 14, out _));
+        var bigCopy = big.DeepCopy();
+        Assert.Equal(big.ToArray(), bigCopy.ToArray());
+        Assert.Equal(big.LinkHeader.ToArray(), bigCopy.LinkHeader.ToArray());
+        Assert.Equal(big.DataSize, bigCopy.DataSize);
+        foreach (var p in new[] { pkt, copy, big, bigCopy })
+        {
+            p.Release();
+        }
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+}
+
+/// <summary>
+/// Runs alone: between the two releases the packet object sits in the process-wide packet pool, where a
+/// test running in parallel could rent it, and the second release would then free that test's packet.
+/// </summary>
+[CollectionDefinition(nameof(PacketBufferMisuseTests), DisableParallelization = true)]
+[Collection(nameof(PacketBufferMisuseTests))]
+public class PacketBufferMisuseTests
+{
+    [Fact]
     public void ReleasingTooOftenThrows()
     {
-        var pkt = PacketBuffer.Rent(0, 1, _pool);
+        var pkt = PacketBuffer.Rent(0, 1, new ChunkPool());
         pkt.Release();
         Assert.Throws<InvalidOperationException>(pkt.Release);
     }
