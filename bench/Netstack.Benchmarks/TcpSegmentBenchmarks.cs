@@ -122,7 +122,7 @@ public class TcpSegmentBenchmarks
     {
         var stack = new NetworkStack(new StackOptions
         {
-            NetworkProtocols = [s => new BenchIPv4(s)],
+            NetworkProtocols = [s => new Netstack.Network.IPv4.Ipv4Protocol(s)],
             TransportProtocols = [s => new TcpProtocol(s)],
         });
         link = new ChannelEndpoint(1500, capacity: 8192);

@@ -266,7 +266,7 @@ public class TcpHandshakeTests
         // Never a RST for a RST.
         host.Inject(new TestSegment { SourcePort = 1, DestinationPort = 9, Seq = 100, Flags = TcpFlags.Rst });
         host.AssertNothingSent();
-        Assert.Equal(0, host.Ip.IcmpErrorsRequested);
+        Assert.Equal(0, host.Ip.IcmpStats.ErrorsSent.Value);
     }
 
     [Fact]

@@ -102,8 +102,9 @@ public class TcpOptionTests
         await sc.Connection.WriteAsync(new byte[4000]);
         var first = host.ReadAll();
         Assert.Equal(1448, first[0].Payload.Length);
-        host.Ip.PathMtuOverride = 1000;
-        host.Stack.DeliverTransportError(6, new TransportEndpointId(sc.OurPort, TcpTestHost.Local, ScriptedConnection.PeerPort, TcpTestHost.Peer), new TransportError(TransportErrorKind.PacketTooBig, 1000));
+        // A router on the path answers one of them with "fragmentation needed, MTU 1000" (RFC 1191).
+        Assert.True(host.Link.InjectFrame(TestSegment.FragmentationNeeded(first[1].Raw, 1000, Address.V4(10, 0, 0, 254), TcpTestHost.Local)));
+        Assert.Equal(1000, host.Ip.PathMtu(host.Stack.GetNic(1), TcpTestHost.Peer));
         var again = host.ReadAll();
         Assert.NotEmpty(again);
         Assert.All(again, s => Assert.True(s.Payload.Length <= 1000 - 40 - 12));

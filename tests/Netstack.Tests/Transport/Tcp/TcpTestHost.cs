@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using Netstack.Buffers;
 using Netstack.Headers;
 using Netstack.Link.Channel;
+using Netstack.Network.IPv4;
 using Netstack.Stack;
 using Netstack.Transport.Tcp;
 
@@ -22,10 +23,10 @@ internal sealed class TcpTestHost : IDisposable
         Stack = new NetworkStack(new StackOptions
         {
             TimeProvider = (TimeProvider?)Time ?? TimeProvider.System,
-            NetworkProtocols = [s => new TestIPv4(s)],
+            NetworkProtocols = [s => new Ipv4Protocol(s)],
             TransportProtocols = [s => new TcpProtocol(s, options)],
         });
-        Ip = (TestIPv4)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv4)!;
+        Ip = (Ipv4Protocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv4)!;
         Tcp = TcpProtocol.From(Stack);
         Link = new ChannelEndpoint(mtu, default, capabilities);
         Gso = hostGso ? new GsoEmulatingLink(Link) : null;
@@ -44,7 +45,7 @@ internal sealed class TcpTestHost : IDisposable
 
     public TcpProtocol Tcp { get; }
 
-    public TestIPv4 Ip { get; }
+    public Ipv4Protocol Ip { get; }
 
     public ChannelEndpoint Link { get; }
 

@@ -21,6 +21,9 @@ internal sealed record TestSegment
     public byte[] Payload { get; init; } = [];
     public bool CorruptChecksum { get; init; }
 
+    /// <summary>The frame it was decoded from (segments the stack sent).</summary>
+    public byte[] Raw { get; init; } = [];
+
     public bool Has(TcpFlags f) => (Flags & f) == f;
 
     public TcpOptions ParsedOptions => TcpOptions.Parse(Options);
@@ -79,6 +82,7 @@ internal sealed record TestSegment
         int hl = (tcp[12] >> 4) * 4;
         return new TestSegment
         {
+            Raw = frame,
             Source = src,
             Destination = dst,
             SourcePort = BinaryPrimitives.ReadUInt16BigEndian(tcp),
@@ -94,6 +98,31 @@ internal sealed record TestSegment
 
     public override string ToString() =>
         $"{SourcePort}->{DestinationPort} [{Flags}] seq={Seq} ack={Ack} win={Window} len={Payload.Length}";
+
+    /// <summary>
+    /// An ICMPv4 "fragmentation needed" (3/4) from <paramref name="router"/> about <paramref name="offending"/>
+    /// (a frame the stack sent), announcing <paramref name="mtu"/> (RFC 1191).
+    /// </summary>
+    public static byte[] FragmentationNeeded(byte[] offending, int mtu, Address router, Address to)
+    {
+        int quoted = Math.Min(offending.Length, 28);
+        var frame = new byte[20 + 8 + quoted];
+        var ip = frame.AsSpan(0, 20);
+        ip[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)frame.Length);
+        ip[8] = 64;
+        ip[9] = 1;
+        router.WriteTo(ip[12..]);
+        to.WriteTo(ip[16..]);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip));
+        var icmp = frame.AsSpan(20);
+        icmp[0] = 3;
+        icmp[1] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[6..], (ushort)mtu);
+        offending.AsSpan(0, quoted).CopyTo(icmp[8..]);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], Checksum.Compute(icmp));
+        return frame;
+    }
 
     /// <summary>Option bytes: MSS, SACK-permitted, timestamps, window scale, as a peer's SYN would carry them.</summary>
     public static byte[] SynOptions(ushort mss = 1460, int windowScale = -1, bool sackPermitted = false, uint? tsVal = null, uint tsEcr = 0)

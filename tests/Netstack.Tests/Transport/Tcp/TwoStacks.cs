@@ -1,6 +1,7 @@
 using System.Net;
 using Netstack.Buffers;
 using Netstack.Link.Channel;
+using Netstack.Network.IPv4;
 using Netstack.Sockets;
 using Netstack.Stack;
 using Netstack.Transport.Tcp;
@@ -64,7 +65,7 @@ internal sealed class TwoStacks : IDisposable
 
     private static NetworkStack NewStack(TcpProtocolOptions? options) => new(new StackOptions
     {
-        NetworkProtocols = [s => new TestIPv4(s)],
+        NetworkProtocols = [s => new Ipv4Protocol(s)],
         TransportProtocols = [s => new TcpProtocol(s, options)],
     });
 
