@@ -116,6 +116,10 @@ internal sealed class KernelPeer : IDisposable
     /// <summary>A kernel TCP socket living in the test's namespace.</summary>
     public Socket KernelSocket(AddressFamily family) => Namespace.Enter(() => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
 
+    /// <summary>Many kernel TCP sockets, made in one visit to the namespace.</summary>
+    public Socket[] KernelSockets(AddressFamily family, int count) =>
+        Namespace.Enter(() => Enumerable.Range(0, count).Select(_ => new Socket(family, SocketType.Stream, ProtocolType.Tcp)).ToArray());
+
     /// <summary>Our address of the family of <paramref name="v6"/>.</summary>
     public static IPAddress Ours(bool v6) => v6 ? StackV6 : StackV4;
 

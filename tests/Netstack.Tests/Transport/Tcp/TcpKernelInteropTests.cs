@@ -89,7 +89,7 @@ public class TcpKernelInteropTests
             }
             await Task.WhenAll(handlers);
         });
-        var sockets = Enumerable.Range(0, 1000).Select(_ => peer.KernelSocket(family)).ToArray();
+        var sockets = peer.KernelSockets(family, 1000);
         try
         {
             var clients = sockets.Select(async (s, i) =>
