@@ -1,5 +1,7 @@
 using Netstack.Network.Arp;
 using Netstack.Network.IPv4;
+using Netstack.Network.IPv6;
+using Netstack.Transport.Udp;
 
 namespace Netstack.Stack;
 
@@ -11,11 +13,13 @@ public static class StackDefaults
     [
         static s => new Ipv4Protocol(s),
         static s => new ArpProtocol(s),
+        static s => new Ipv6Protocol(s),
     ];
 
     /// <summary>UDP and TCP.</summary>
     public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } =
     [
+        stack => new UdpProtocol(stack),
         static stack => new Netstack.Transport.Tcp.TcpProtocol(stack),
     ];
 }
