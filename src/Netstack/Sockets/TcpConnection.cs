@@ -26,8 +26,8 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         _endpoint = endpoint;
         _stream = new TcpStream(this);
         var id = endpoint.Id;
-        LocalEndPoint = new IPEndPoint(id.LocalAddress.ToIPAddress(), id.LocalPort);
-        RemoteEndPoint = new IPEndPoint(id.RemoteAddress.ToIPAddress(), id.RemotePort);
+        LocalEndPoint = EndPointConverter.ToIPEndPoint(new FullAddress(id.LocalAddress, id.LocalPort, endpoint.NicId));
+        RemoteEndPoint = EndPointConverter.ToIPEndPoint(new FullAddress(id.RemoteAddress, id.RemotePort, endpoint.NicId));
     }
 
     /// <summary>This side's address and port.</summary>
@@ -122,22 +122,19 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(remoteEndPoint), remoteEndPoint.Port, "The remote port must be 1..65535.");
         }
-        var remote = Address.FromIPAddress(remoteEndPoint.Address);
-        var local = localEndPoint is null ? default : Address.FromIPAddress(localEndPoint.Address);
-        if (localEndPoint is not null && local.Length != remote.Length && !local.IsEmpty)
+        // An IPv6 scope id (fe80::1%2) names the NIC, as it names the interface for a kernel socket.
+        var remote = EndPointConverter.ToFullAddress(remoteEndPoint);
+        var local = localEndPoint is null ? default : EndPointConverter.ToFullAddress(localEndPoint);
+        if (localEndPoint is not null && local.Address.Length != remote.Address.Length)
         {
             throw new ArgumentException($"The local endpoint {localEndPoint} is not of the remote endpoint's address family.", nameof(localEndPoint));
         }
-        if (local.IsUnspecified)
-        {
-            local = default;
-        }
-        // An IPv6 scope id (fe80::1%2) names the NIC, as it names the interface for a kernel socket.
-        int nicId = remoteEndPoint.Address.IsIPv6LinkLocal ? (int)remoteEndPoint.Address.ScopeId : 0;
-        var error = TcpEndpoint.Connect(protocol, settings, remote, (ushort)remoteEndPoint.Port, local, (ushort)(localEndPoint?.Port ?? 0), nicId, out var endpoint);
+        var localAddress = local.Address.IsUnspecified ? default : local.Address;
+        int nicId = remote.NicId != 0 ? remote.NicId : local.NicId;
+        var error = TcpEndpoint.Connect(protocol, settings, remote.Address, remote.Port, localAddress, local.Port, nicId, out var endpoint);
         if (error != TcpipError.None)
         {
-            throw TcpSocketErrors.ToException(error);
+            throw error.ToSocketException();
         }
         int result;
         try
@@ -152,7 +149,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         if (result < 0)
         {
             endpoint.Close();
-            throw TcpSocketErrors.ToException((TcpipError)(-result));
+            throw TcpSocketErrors.FromResult(result);
         }
         return new TcpConnection(endpoint);
     }
@@ -172,7 +169,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         }
         if (n < 0)
         {
-            throw TcpSocketErrors.ToException((TcpipError)(-n));
+            throw TcpSocketErrors.FromResult(n);
         }
         return n;
     }
@@ -187,7 +184,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         int n = await _endpoint.WriteAsync(data, cancellationToken).ConfigureAwait(false);
         if (n < 0)
         {
-            throw IsDisposed ? new SocketException((int)SocketError.OperationAborted) : TcpSocketErrors.ToException((TcpipError)(-n));
+            throw IsDisposed ? new SocketException((int)SocketError.OperationAborted) : TcpSocketErrors.FromResult(n);
         }
     }
 

@@ -61,12 +61,9 @@ public sealed class TcpListener : IAsyncDisposable, IDisposable
         {
             throw new InvalidOperationException("The listener is already started.");
         }
-        var address = Address.FromIPAddress(_localEndPoint.Address);
-        var error = TcpListenEndpoint.Listen(_protocol, _settings, address, (ushort)_localEndPoint.Port, Math.Max(1, backlog), out var endpoint);
-        if (error != TcpipError.None)
-        {
-            throw TcpSocketErrors.ToException(error);
-        }
+        var local = EndPointConverter.ToFullAddress(_localEndPoint);
+        var error = TcpListenEndpoint.Listen(_protocol, _settings, local.Address, local.Port, Math.Max(1, backlog), out var endpoint);
+        error.ThrowIfError();
         _endpoint = endpoint;
         _localEndPoint = new IPEndPoint(_localEndPoint.Address, endpoint!.Id.LocalPort);
     }

@@ -160,6 +160,9 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     /// <summary>The protocol.</summary>
     public TcpProtocol Protocol => _protocol;
 
+    /// <summary>The NIC the connection's route uses (0 when unknown).</summary>
+    public int NicId => _route?.Nic.Id ?? 0;
+
     /// <summary>The current state.</summary>
     public TcpState State
     {

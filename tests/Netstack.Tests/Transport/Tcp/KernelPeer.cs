@@ -6,6 +6,7 @@ using Netstack.Link.PacketSocket;
 using Netstack.Link.Tun;
 using Netstack.Network.Arp;
 using Netstack.Network.IPv4;
+using Netstack.Network.IPv6;
 using Netstack.Stack;
 using Netstack.Tests.Infrastructure;
 using Netstack.Transport.Tcp;
@@ -27,7 +28,7 @@ public enum KernelLink
 
 /// <summary>
 /// The kernel's own TCP as the peer: a namespace made for the test with a TUN, TAP or veth device holding
-/// the kernel's address (198.18.0.1/24), our stack on the other side (.2), and kernel
+/// the kernel's addresses (198.18.0.1/24, fd42:ba5e::1/64), our stack on the other side (.2, ::2), and kernel
 /// sockets created inside the namespace. Everything is removed on dispose.
 /// </summary>
 internal sealed class KernelPeer : IDisposable
@@ -80,10 +81,11 @@ internal sealed class KernelPeer : IDisposable
                     break;
             }
             Namespace.Check($"ip addr add 198.18.0.1/24 dev {dev}");
+            Namespace.Check($"ip addr add fd42:ba5e::1/64 dev {dev} nodad");
             Namespace.Check($"ip link set {dev} up");
             Stack = new NetworkStack(new StackOptions
             {
-                NetworkProtocols = [s => new Ipv4Protocol(s), s => new ArpProtocol(s)],
+                NetworkProtocols = [s => new Ipv4Protocol(s), s => new ArpProtocol(s), s => new Ipv6Protocol(s, new Ipv6Options { DupAddrDetectTransmits = 0 })],
                 TransportProtocols = [s => new TcpProtocol(s, tcp)],
             });
             Link = new FdBasedEndpoint(options);
@@ -95,6 +97,7 @@ internal sealed class KernelPeer : IDisposable
             }
             Stack.CreateNic(1, nicLink);
             Stack.AddAddress(1, new AddressWithPrefix(Address.FromIPAddress(StackV4), 24));
+            Stack.AddAddress(1, new AddressWithPrefix(Address.FromIPAddress(StackV6), 64));
         }
         catch
         {

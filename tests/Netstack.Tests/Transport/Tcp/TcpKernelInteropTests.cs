@@ -17,6 +17,10 @@ public class TcpKernelInteropTests
     [InlineData(KernelLink.TunVirtio, false)]
     [InlineData(KernelLink.Tap, false)]
     [InlineData(KernelLink.Veth, false)]
+    [InlineData(KernelLink.Tun, true)]
+    [InlineData(KernelLink.TunVirtio, true)]
+    [InlineData(KernelLink.Tap, true)]
+    [InlineData(KernelLink.Veth, true)]
     public async Task BulkTransfersBothWaysArriveIntact(KernelLink link, bool v6)
     {
         using var peer = new KernelPeer(link);
@@ -60,6 +64,7 @@ public class TcpKernelInteropTests
 
     [SkippableTheory]
     [InlineData(false)]
+    [InlineData(true)]
     public async Task AThousandConcurrentConnectionsAreEchoed(bool v6)
     {
         using var peer = new KernelPeer(KernelLink.TunVirtio);
