@@ -14,6 +14,7 @@ internal sealed partial class TcpEndpoint
     /// </summary>
     private void Output()
     {
+        RevalidateRoute();
         if (CanSendData)
         {
             SendData();

@@ -42,6 +42,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private TcpState _state = TcpState.Closed;
     private TransportEndpointId _id;
     private Route? _route;
+    private long _routeGeneration;
     private TcpListenEndpoint? _listener;
     private bool _registered;
     private bool _portReserved;
@@ -238,6 +239,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             ep._portReserved = true;
             ep._id = new TransportEndpointId(port, localAddress, remotePort, remote);
             ep._route = route;
+            ep._routeGeneration = stack.RoutingGeneration;
             error = stack.Demuxer.Register(TcpProtocol.ProtocolNumber, ep._id, ep);
             if (error != TcpipError.None)
             {
@@ -263,7 +265,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     internal static TcpEndpoint? CreatePassive(TcpListenEndpoint listener, Nic nic, in TransportEndpointId id, in TcpSegment syn)
     {
         var protocol = listener.Protocol;
-        if (protocol.Stack.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
+        if (protocol.Routes.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
         {
             return null;
         }
@@ -272,6 +274,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         {
             ep._id = id;
             ep._route = route;
+            ep._routeGeneration = protocol.Stack.RoutingGeneration;
             if (!listener.AddHalfOpen(ep))
             {
                 ep.ReleaseResources();
@@ -306,7 +309,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     internal static TcpEndpoint? CreateFromCookie(TcpListenEndpoint listener, Nic nic, in TransportEndpointId id, in TcpSegment ack, int mss, int peerWindowScale, bool sackPermitted)
     {
         var protocol = listener.Protocol;
-        if (protocol.Stack.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
+        if (protocol.Routes.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
         {
             return null;
         }
@@ -315,6 +318,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         {
             ep._id = id;
             ep._route = route;
+            ep._routeGeneration = protocol.Stack.RoutingGeneration;
             if (protocol.Stack.Demuxer.Register(TcpProtocol.ProtocolNumber, id, ep) != TcpipError.None)
             {
                 ep.ReleaseResources();
@@ -431,6 +435,32 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         else
         {
             _gsoMaxPayload = 0;
+        }
+    }
+
+    /// <summary>
+    /// Looks the route up again when routes, addresses or NICs changed since it was found (the stack's
+    /// routing generation moved), as Linux revalidates a socket's cached dst: a better route or a changed MTU
+    /// is taken up. The local address stays. When no route is left the old one stays too, and its sends fail
+    /// until the connection times out.
+    /// </summary>
+    private void RevalidateRoute()
+    {
+        long generation = _stack.RoutingGeneration;
+        if (generation == _routeGeneration || _route is null)
+        {
+            return;
+        }
+        _routeGeneration = generation;
+        int nicId = _id.RemoteAddress.IsLinkLocalUnicast ? _route.Nic.Id : 0;
+        if (_stack.FindRoute(_id.RemoteAddress, out var route, _id.LocalAddress, nicId) == TcpipError.None && route is not null)
+        {
+            _route = route;
+            UpdateMss();
+        }
+        else
+        {
+            _softError = TcpipError.NetworkUnreachable;
         }
     }
 

@@ -285,7 +285,7 @@ internal sealed class TcpListenEndpoint : ITransportEndpoint
     {
         var protocol = Protocol;
         var options = protocol.Options;
-        if (protocol.Stack.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
+        if (protocol.Routes.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
         {
             return;
         }

@@ -27,6 +27,7 @@ public sealed class TcpProtocol : ITransportProtocol
         Options = options ?? new TcpProtocolOptions();
         Options.Validate();
         Stack = stack;
+        Routes = new RouteCache(stack, 64);
         _startTimestamp = stack.Time.GetTimestamp();
         _usPerTimestamp = 1e6 / stack.Time.TimestampFrequency;
     }
@@ -47,6 +48,12 @@ public sealed class TcpProtocol : ITransportProtocol
     public int ActiveEndpoints => Volatile.Read(ref _liveEndpoints);
 
     internal TcpSecrets Secrets { get; } = new();
+
+    /// <summary>
+    /// Routes for segments answered without a connection (RSTs, cookie SYN-ACKs) and for new passive
+    /// connections: a flood from a few peers looks them up without allocating.
+    /// </summary>
+    internal RouteCache Routes { get; }
 
     /// <summary>Milliseconds on the stack's monotonic clock.</summary>
     internal long NowMs => Stack.Timers.NowMilliseconds;
@@ -125,7 +132,7 @@ public sealed class TcpProtocol : ITransportProtocol
     /// <summary>Sends a segment without data or options that belongs to no connection (a RST).</summary>
     internal void SendControl(Nic nic, in TransportEndpointId id, SeqNumber seq, SeqNumber ack, TcpFlags flags)
     {
-        if (Stack.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
+        if (Routes.FindRoute(id.RemoteAddress, out var route, id.LocalAddress, nic.Id) != TcpipError.None || route is null)
         {
             return;
         }

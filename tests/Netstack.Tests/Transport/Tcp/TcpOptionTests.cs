@@ -153,3 +153,27 @@ public class TcpGsoTests
         Assert.NotEmpty(host.ReadAll());
     }
 }
+
+public class TcpRouteTests
+{
+    [Fact]
+    public async Task OpenConnectionsLookTheirRouteUpAgainAfterARoutingChange()
+    {
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        // A new NIC and a more specific route: the stack's routing generation moves. The connection's local
+        // address belongs to NIC 1, so (strong host model) its route stays there; sends go on as before.
+        using var second = new Netstack.Link.Channel.ChannelEndpoint(mtu: 1000);
+        host.Stack.CreateNic(2, second);
+        host.Stack.AddAddress(2, new AddressWithPrefix(Address.V4(10, 9, 0, 1), 24));
+        host.Stack.AddRoute(Netstack.Stack.RouteEntry.OnLink(new Subnet(TcpTestHost.Peer, 32), 2));
+        await sc.Connection.WriteAsync(new byte[3000]);
+        var sent = host.ReadAll();
+        Assert.Equal(3000, sent.Sum(s => s.Payload.Length));
+        Assert.Equal(0, second.DrainOutbound());
+        // The local address goes away: no route is left, so the connection keeps the old one and says why if it times out.
+        host.Stack.RemoveAddress(1, TcpTestHost.Local);
+        await sc.Connection.WriteAsync(new byte[10]);
+        Assert.Equal(TcpState.Established, sc.Connection.State);
+    }
+}
