@@ -9,6 +9,13 @@ internal static class PacketBufferPool
     private const int ThreadCacheSize = 32;
     private static int _count;
 
+    /// <summary>
+    /// False makes released packets go to the garbage collector instead of the pool, so that a packet used or
+    /// released after its last release fails at once (its views are cleared, its count is spent) instead of
+    /// corrupting the packet that reused the object. For tests (the fuzzer); true by default.
+    /// </summary>
+    internal static bool Recycle { get; set; } = true;
+
     // Each thread keeps a few packets, so a reader that delivers and releases on one thread takes no lock.
     [ThreadStatic]
     private static PacketBuffer?[]? _threadCache;
@@ -38,6 +45,10 @@ internal static class PacketBufferPool
 
     public static void Return(PacketBuffer pkt)
     {
+        if (!Recycle)
+        {
+            return;
+        }
         var cache = _threadCache ??= new PacketBuffer?[ThreadCacheSize];
         if (_threadCount < ThreadCacheSize)
         {
