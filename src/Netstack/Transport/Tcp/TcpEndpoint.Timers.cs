@@ -14,7 +14,23 @@ internal sealed partial class TcpEndpoint
     private long _delayedAckScheduledMs;
     private long _readWakeDeadlineMs;
 
-    private void ArmRetransmit() => ArmTimer(TimerKind.Retransmit, _rtt.Rto);
+    /// <summary>
+    /// Arms the retransmission timer for the current RTO, cut short to when the user timeout would expire
+    /// (Linux's <c>tcp_clamp_rto_to_user_timeout</c>), so a connection gives up on time however far it backed off.
+    /// </summary>
+    private void ArmRetransmit()
+    {
+        var delay = _rtt.Rto;
+        if (_settings.UserTimeout is { } limit && _firstUnackedSendMs >= 0)
+        {
+            long remainingMs = (long)limit.TotalMilliseconds - (_protocol.NowMs - _firstUnackedSendMs);
+            if (remainingMs < delay.TotalMilliseconds)
+            {
+                delay = TimeSpan.FromMilliseconds(Math.Max(1, remainingMs));
+            }
+        }
+        ArmTimer(TimerKind.Retransmit, delay);
+    }
 
     /// <summary>
     /// Schedules on the wheel. The stack may be disposed while a connection still runs (a timer callback, an
@@ -185,7 +201,8 @@ internal sealed partial class TcpEndpoint
     {
         var options = _protocol.Options;
         int limit = _state == TcpState.SynSent ? options.SynRetries : options.SynAckRetries;
-        if (_synRetransmits >= limit)
+        // The user timeout bounds a connection attempt too (as Linux applies TCP_USER_TIMEOUT in SYN-SENT).
+        if (_synRetransmits >= limit || UserTimeoutExpired(_protocol.NowMs))
         {
             if (_state == TcpState.SynSent)
             {
@@ -303,9 +320,16 @@ internal sealed partial class TcpEndpoint
                     Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle));
                     return;
                 }
-                if (_keepaliveProbes >= _settings.KeepAliveCount)
+                // With a user timeout, it decides when unanswered probes end the connection instead of the
+                // probe count (Linux's TCP_USER_TIMEOUT semantics for keepalive).
+                bool expired = _settings.UserTimeout is { } limit
+                    ? _keepaliveProbes > 0 && idle >= (long)limit.TotalMilliseconds
+                    : _keepaliveProbes >= _settings.KeepAliveCount;
+                if (expired)
                 {
+                    // The peer may only have lost its route to us: tell it, as Linux does.
                     _protocol.Stats.KeepaliveTimeouts.Increment();
+                    SendReset();
                     Fail(TcpipError.Timeout);
                     return;
                 }

@@ -110,6 +110,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private TimerKind _timerKind;
     private long _timerDeadlineMs;
     private int _synRetransmits;
+    private int _rtoExpiries;       // consecutive retransmission timeouts without forward progress
     private int _persistProbes;
     private long _delayedAckDeadlineMs;
     private long _lastReceiveMs;
