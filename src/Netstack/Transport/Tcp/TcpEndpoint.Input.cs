@@ -10,7 +10,7 @@ internal sealed partial class TcpEndpoint
     /// <inheritdoc/>
     public void HandlePacket(Nic nic, in TransportEndpointId id, PacketBuffer packet)
     {
-        if (!_protocol.TryParse(packet, out var segment))
+        if (!_protocol.TryParse(nic, packet, out var segment))
         {
             return;
         }
@@ -203,8 +203,13 @@ internal sealed partial class TcpEndpoint
         }
         if (_state == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack | TcpFlags.Rst) && seg.Seq == _irs)
         {
-            // The peer did not get our SYN-ACK: send it again.
-            SendSyn();
+            // The peer did not get our SYN-ACK: send it again, rate-limited as answers to old segments are
+            // (Linux), and never timed for RTT (Karn: the ACK may answer either copy).
+            if (AllowOutOfWindowAnswer(challenge: false))
+            {
+                SendSyn();
+                _rttTiming = false;
+            }
             return;
         }
         int window = Math.Max(0, _rcvAdvertisedEdge - _rcvNxt);
@@ -239,6 +244,20 @@ internal sealed partial class TcpEndpoint
         }
         if (seg.Has(TcpFlags.Syn))
         {
+            if (IsSimultaneousOpenSynAck(seg))
+            {
+                // Simultaneous open (RFC 9293 figure 7): the peer's SYN-ACK acknowledges our SYN. Linux takes it
+                // as the handshake's ACK; RFC 5961's challenge ACK would cost a round trip or, with a peer that
+                // stays quiet, a SYN-ACK retransmission. A SYN's window is never scaled (RFC 7323 2.2): the
+                // field is rounded down to our unit, and the peer's next segment gives the exact value.
+                var ack = seg;
+                ack.Seq = seg.Seq + 1;
+                ack.Flags &= ~TcpFlags.Syn;
+                ack.Window = (ushort)(seg.Window >> _sndWndShift);
+                _ackNow = true;
+                ProcessSynchronized(ack);
+                return;
+            }
             // RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK, whatever its sequence number.
             SendRateLimitedAck(challenge: true);
             return;
@@ -485,6 +504,7 @@ internal sealed partial class TcpEndpoint
         _state = TcpState.Established;
         _timerKind = TimerKind.None;
         _synRetransmits = 0;
+        _firstUnackedSendMs = -1;
         var cc = CongestionControl.Create(_settings.CongestionControl, _sndMss, InitialWindow());
         _cc = cc;
         if (_rcvAdvertisedEdge == default || _rcvAdvertisedEdge.LessThan(_rcvNxt))
@@ -522,6 +542,11 @@ internal sealed partial class TcpEndpoint
         var leftEdge = SeqNumber.Min(_lastAckSent, _rcvNxt);
         return !end.LessThan(leftEdge) && !seg.Seq.GreaterThan(_rcvNxt + window);
     }
+
+    /// <summary>A SYN-ACK without data that acknowledges our SYN while we are in SYN-RECEIVED after an active open.</summary>
+    private bool IsSimultaneousOpenSynAck(in TcpSegment seg) =>
+        _state == TcpState.SynReceived && _listener is null && seg.Has(TcpFlags.Ack) && !seg.Has(TcpFlags.Fin)
+        && seg.DataLength == 0 && seg.Seq + 1 == _rcvNxt && seg.Ack == _sndNxt;
 
     private bool AcceptsNewSyn(in TcpSegment seg)
     {

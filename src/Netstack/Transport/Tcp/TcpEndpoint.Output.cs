@@ -195,6 +195,7 @@ internal sealed partial class TcpEndpoint
         {
             _rttTiming = true;
             _rttStartUs = _protocol.NowUs;
+            _firstUnackedSendMs = _protocol.NowMs;
         }
         AddSegment(_iss, 0, flags, newData: false);
     }
@@ -205,18 +206,28 @@ internal sealed partial class TcpEndpoint
     /// <summary>RFC 5961 / RFC 9293: an ACK answering an unacceptable segment, at most one per rate-limit interval.</summary>
     private void SendRateLimitedAck(bool challenge)
     {
+        if (AllowOutOfWindowAnswer(challenge))
+        {
+            SendAck();
+        }
+    }
+
+    /// <summary>The per-connection budget for answers to invalid or old segments: one per interval.</summary>
+    private bool AllowOutOfWindowAnswer(bool challenge)
+    {
         long now = _protocol.NowMs;
         long interval = (long)_protocol.Options.InvalidSegmentAckInterval.TotalMilliseconds;
         if (_lastInvalidAckMs != long.MinValue && now - _lastInvalidAckMs < interval)
         {
-            return;
+            _protocol.Stats.RateLimitedAnswers.Increment();
+            return false;
         }
         _lastInvalidAckMs = now;
         if (challenge)
         {
             _protocol.Stats.ChallengeAcks.Increment();
         }
-        SendAck();
+        return true;
     }
 
     /// <summary>Sends a RST for this connection at SND.NXT.</summary>

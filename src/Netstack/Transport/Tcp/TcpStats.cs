@@ -19,6 +19,7 @@ public sealed class TcpStats : CounterGroup
         ResetsReceived = Create("resets_received");
         ResetsSent = Create("resets_sent");
         ChallengeAcks = Create("challenge_acks");
+        RateLimitedAnswers = Create("rate_limited_answers");
         SynCookiesSent = Create("syn_cookies_sent");
         SynCookiesValid = Create("syn_cookies_valid");
         SynCookiesInvalid = Create("syn_cookies_invalid");
@@ -34,6 +35,7 @@ public sealed class TcpStats : CounterGroup
         DroppedOutOfOrderFull = Create("drop_out_of_order_full");
         DroppedNoAck = Create("drop_no_ack_flag");
         DroppedInvalidFlags = Create("drop_invalid_flags");
+        DroppedNotUnicast = Create("drop_not_unicast");
         DroppedClosed = Create("drop_closed_endpoint");
         DroppedLocalCongestion = Create("drop_local_send_failure");
         InternalErrors = Create("internal_errors");
@@ -71,6 +73,9 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Challenge ACKs sent (RFC 5961).</summary>
     public Counter ChallengeAcks { get; }
+
+    /// <summary>Answers to invalid or old segments (challenge ACKs, duplicate SYN-ACKs) held back by the per-connection rate limit.</summary>
+    public Counter RateLimitedAnswers { get; }
 
     /// <summary>SYN-ACKs sent with a SYN cookie.</summary>
     public Counter SynCookiesSent { get; }
@@ -116,6 +121,9 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Segments with a combination of flags that makes no sense (for example SYN with RST).</summary>
     public Counter DroppedInvalidFlags { get; }
+
+    /// <summary>Segments sent to a broadcast or multicast address (RFC 1122 4.2.3.10: TCP is unicast only).</summary>
+    public Counter DroppedNotUnicast { get; }
 
     /// <summary>Segments for a connection that had just closed.</summary>
     public Counter DroppedClosed { get; }
