@@ -19,7 +19,7 @@ internal sealed partial class TcpEndpoint
         while (true)
         {
             ValueTask wait;
-            lock (_gate)
+            using (Enter())
             {
                 if (_state is not (TcpState.SynSent or TcpState.SynReceived))
                 {
@@ -47,7 +47,7 @@ internal sealed partial class TcpEndpoint
             while (true)
             {
                 ValueTask wait;
-                lock (_gate)
+                using (Enter())
                 {
                     int n = TryRead(buffer.Span);
                     if (n != WouldBlock)
@@ -80,7 +80,7 @@ internal sealed partial class TcpEndpoint
             while (true)
             {
                 ValueTask wait;
-                lock (_gate)
+                using (Enter())
                 {
                     int r = TryWrite(data.Span, ref written);
                     if (r != WouldBlock)
@@ -101,7 +101,7 @@ internal sealed partial class TcpEndpoint
     /// <summary>Sends any data Nagle's algorithm holds back now (once), without waiting for acknowledgments.</summary>
     public void Push()
     {
-        lock (_gate)
+        using (Enter())
         {
             if (CanSendData && DataEnd.GreaterThan(_sndNxt))
             {
@@ -120,7 +120,7 @@ internal sealed partial class TcpEndpoint
     /// <summary>Closes the sending direction: a FIN follows the data already written (RFC 9293 3.10.4).</summary>
     public void ShutdownWrite()
     {
-        lock (_gate)
+        using (Enter())
         {
             QueueFin();
             FlushBatch();
@@ -133,7 +133,7 @@ internal sealed partial class TcpEndpoint
     /// </summary>
     public void Close()
     {
-        lock (_gate)
+        using (Enter())
         {
             if (_userClosed)
             {
@@ -175,7 +175,7 @@ internal sealed partial class TcpEndpoint
     /// <summary>Aborts: RST to the peer, every buffer dropped (linger zero, RFC 9293 3.10.5).</summary>
     public void Abort()
     {
-        lock (_gate)
+        using (Enter())
         {
             _userClosed = true;
             _receiveShutdown = true;
@@ -199,7 +199,7 @@ internal sealed partial class TcpEndpoint
         while (true)
         {
             ValueTask wait;
-            lock (_gate)
+            using (Enter())
             {
                 if (_state is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2 || (_finSent && _sndUna == _sndNxt))
                 {
@@ -215,7 +215,7 @@ internal sealed partial class TcpEndpoint
     public void UpdateSettings(TcpConnectionSettings settings)
     {
         settings.Validate();
-        lock (_gate)
+        using (Enter())
         {
             var old = _settings;
             _settings = settings;
@@ -250,7 +250,7 @@ internal sealed partial class TcpEndpoint
     {
         get
         {
-            lock (_gate)
+            using (Enter())
             {
                 return _settings;
             }
@@ -260,7 +260,7 @@ internal sealed partial class TcpEndpoint
     /// <summary>A snapshot of the connection's counters.</summary>
     public TcpConnectionStatistics GetStatistics()
     {
-        lock (_gate)
+        using (Enter())
         {
             return new TcpConnectionStatistics
             {

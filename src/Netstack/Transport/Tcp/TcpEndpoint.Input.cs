@@ -8,67 +8,99 @@ namespace Netstack.Transport.Tcp;
 internal sealed partial class TcpEndpoint
 {
     /// <inheritdoc/>
+    /// <remarks>Never waits for the connection's lock: when it is held, the segment goes to the backlog.</remarks>
     public void HandlePacket(Nic nic, in TransportEndpointId id, PacketBuffer packet)
     {
         if (!_protocol.TryParse(nic, packet, out var segment))
         {
             return;
         }
-        bool unmatched = false;
-        bool redeliver = false;
-        lock (_gate)
+        if (!TryEnterFromProtocol())
+        {
+            Backlog(new BacklogEntry(nic, segment, default));
+            return;
+        }
+        try
+        {
+            ProcessSegment(nic, segment);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    /// <summary>One segment, under the lock. A bug here aborts the connection rather than escaping to the receive thread.</summary>
+    private void ProcessSegment(Nic nic, in TcpSegment segment)
+    {
+        try
         {
             if (_state == TcpState.Closed)
             {
                 // Lost a race with our own close: the segment is as good as unmatched.
                 _protocol.Stats.DroppedClosed.Increment();
-                unmatched = true;
+                _protocol.HandleUnmatched(nic, segment.Packet, _id);
+                return;
             }
-            else
+            _segmentsReceived++;
+            _lastReceiveMs = _protocol.NowMs;
+            _keepaliveProbes = 0;
+            _persistProbes = 0;
+            switch (_state)
             {
-                _segmentsReceived++;
-                _lastReceiveMs = _protocol.NowMs;
-                _keepaliveProbes = 0;
-                _persistProbes = 0;
-                switch (_state)
-                {
-                    case TcpState.SynSent:
-                        ProcessSynSent(segment);
-                        break;
-                    case TcpState.TimeWait when segment.Flags == TcpFlags.Syn && AcceptsNewSyn(segment):
-                        // RFC 6191 / RFC 9293 3.6.1: a new incarnation may take over a TIME-WAIT four-tuple.
-                        EnterClosed();
-                        redeliver = true;
-                        break;
-                    default:
-                        ProcessSynchronized(segment);
-                        break;
-                }
-                if (_state != TcpState.Closed)
-                {
-                    Output();
-                    if (_unackedBytes > 0 && !_ackNow)
+                case TcpState.SynSent:
+                    ProcessSynSent(segment);
+                    break;
+                case TcpState.TimeWait when segment.Flags == TcpFlags.Syn && AcceptsNewSyn(segment):
+                    // RFC 6191 / RFC 9293 3.6.1: a new incarnation may take over a TIME-WAIT four-tuple: this one
+                    // closes and the SYN goes to whoever has the port now (a listener).
+                    EnterClosed();
+                    if (!_stack.Demuxer.Deliver(nic, TcpProtocol.ProtocolNumber, segment.Packet, _id))
                     {
-                        ArmDelayedAck();
+                        _protocol.HandleUnmatched(nic, segment.Packet, _id);
                     }
-                }
-                FlushBatch();
+                    return;
+                default:
+                    ProcessSynchronized(segment);
+                    break;
             }
+            if (_state != TcpState.Closed)
+            {
+                Output();
+                if (_unackedBytes > 0 && !_ackNow)
+                {
+                    ArmDelayedAck();
+                }
+            }
+            FlushBatch();
         }
-        if (unmatched)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _protocol.HandleUnmatched(nic, packet, id);
-        }
-        else if (redeliver && !_stack.Demuxer.Deliver(nic, TcpProtocol.ProtocolNumber, packet, id))
-        {
-            _protocol.HandleUnmatched(nic, packet, id);
+            OnInternalFault(e);
         }
     }
 
     /// <inheritdoc/>
     public void HandleError(in TransportEndpointId id, TransportError error)
     {
-        lock (_gate)
+        if (!TryEnterFromProtocol())
+        {
+            Backlog(new BacklogEntry(null, default, error));
+            return;
+        }
+        try
+        {
+            HandleErrorLocked(error);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private void HandleErrorLocked(TransportError error)
+    {
+        try
         {
             switch (error.Kind)
             {
@@ -112,6 +144,10 @@ internal sealed partial class TcpEndpoint
                     break;
             }
             FlushBatch();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OnInternalFault(e);
         }
     }
 

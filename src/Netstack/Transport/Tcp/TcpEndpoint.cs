@@ -170,7 +170,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     {
         get
         {
-            lock (_gate)
+            using (Enter())
             {
                 return _state;
             }
@@ -182,7 +182,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     {
         get
         {
-            lock (_gate)
+            using (Enter())
             {
                 return _error;
             }
@@ -235,7 +235,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             return error;
         }
         var ep = new TcpEndpoint(protocol, settings);
-        lock (ep._gate)
+        using (ep.Enter())
         {
             ep._portReserved = true;
             ep._id = new TransportEndpointId(port, localAddress, remotePort, remote);
@@ -271,7 +271,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             return null;
         }
         var ep = new TcpEndpoint(protocol, listener.Settings);
-        lock (ep._gate)
+        using (ep.Enter())
         {
             ep._id = id;
             ep._route = route;
@@ -315,7 +315,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             return null;
         }
         var ep = new TcpEndpoint(protocol, listener.Settings);
-        lock (ep._gate)
+        using (ep.Enter())
         {
             ep._id = id;
             ep._route = route;

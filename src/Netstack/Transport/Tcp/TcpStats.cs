@@ -39,6 +39,8 @@ public sealed class TcpStats : CounterGroup
         DroppedClosed = Create("drop_closed_endpoint");
         DroppedLocalCongestion = Create("drop_local_send_failure");
         InternalErrors = Create("internal_errors");
+        Backlogged = Create("backlogged");
+        DroppedBacklogFull = Create("drop_backlog_full");
     }
 
     /// <summary>Segments handed to TCP with a valid header and checksum.</summary>
@@ -133,4 +135,10 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Connections aborted because of an internal error (a bug; see <see cref="TcpProtocol.InternalError"/>).</summary>
     public Counter InternalErrors { get; }
+
+    /// <summary>Segments and errors queued for a connection whose lock another thread held (run by that thread).</summary>
+    public Counter Backlogged { get; }
+
+    /// <summary>Segments dropped because a connection's backlog was full (Linux's <c>TCPBacklogDrop</c>).</summary>
+    public Counter DroppedBacklogFull { get; }
 }
