@@ -110,11 +110,11 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// </summary>
     /// <exception cref="SocketException">Refused, timed out, unreachable, or the local address or port is unusable.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the attempt is aborted.</exception>
-    public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IPEndPoint remoteEndPoint, IPEndPoint? localEndPoint, TcpConnectionSettings? settings = null, CancellationToken cancellationToken = default)
+    public static Task<TcpConnection> ConnectAsync(NetworkStack stack, IPEndPoint remoteEndPoint, IPEndPoint? localEndPoint, TcpConnectionSettings? settings = null, CancellationToken cancellationToken = default)
     {
+        // Argument errors are thrown here, not through the task (as Socket.ConnectAsync does).
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(remoteEndPoint);
-        cancellationToken.ThrowIfCancellationRequested();
         var protocol = TcpProtocol.From(stack);
         settings ??= protocol.Options.DefaultConnectionSettings;
         settings.Validate();
@@ -129,6 +129,15 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         {
             throw new ArgumentException($"The local endpoint {localEndPoint} is not of the remote endpoint's address family.", nameof(localEndPoint));
         }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TcpConnection>(cancellationToken);
+        }
+        return ConnectCoreAsync(protocol, settings, remote, local, cancellationToken);
+    }
+
+    private static async Task<TcpConnection> ConnectCoreAsync(TcpProtocol protocol, TcpConnectionSettings settings, FullAddress remote, FullAddress local, CancellationToken cancellationToken)
+    {
         var localAddress = local.Address.IsUnspecified ? default : local.Address;
         int nicId = remote.NicId != 0 ? remote.NicId : local.NicId;
         var error = TcpEndpoint.Connect(protocol, settings, remote.Address, remote.Port, localAddress, local.Port, nicId, out var endpoint);

@@ -15,7 +15,8 @@ internal sealed partial class TcpEndpoint
     private const int BacklogOverheadBytes = 256;
 
     private readonly Lock _backlogGate = new();
-    private BacklogEntry[] _backlog = new BacklogEntry[4];
+    // Allocated on first use: most connections never see their lock contended.
+    private BacklogEntry[] _backlog = [];
     private int _backlogFirst;
     private int _backlogCount;
     private int _backlogBytes;
@@ -72,7 +73,7 @@ internal sealed partial class TcpEndpoint
             }
             if (_backlogCount == _backlog.Length)
             {
-                var bigger = new BacklogEntry[_backlog.Length * 2];
+                var bigger = new BacklogEntry[Math.Max(4, _backlog.Length * 2)];
                 for (int i = 0; i < _backlogCount; i++)
                 {
                     bigger[i] = _backlog[(_backlogFirst + i) & (_backlog.Length - 1)];
