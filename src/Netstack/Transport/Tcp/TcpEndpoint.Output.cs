@@ -87,9 +87,10 @@ internal sealed partial class TcpEndpoint
                     if (windowRoom <= cwndRoom)
                     {
                         // Sender SWS avoidance: a window fragment is worth sending only when it is at least
-                        // half the largest window the peer offered; otherwise wait (the persist timer covers
-                        // the case where nothing is in flight to bring an update).
-                        if (length2 < _maxSndWnd / 2 || inFlight > 0)
+                        // half the largest window the peer offered; otherwise wait. With nothing in flight to
+                        // bring an update, the persist timer is the override timeout (RFC 9293 3.8.6.2.1):
+                        // when it fires, the fragment goes (as Linux's tcp_write_wakeup sends what fits).
+                        if ((length2 < _maxSndWnd / 2 || inFlight > 0) && !(_swsOverride && inFlight == 0))
                         {
                             if (inFlight == 0)
                             {

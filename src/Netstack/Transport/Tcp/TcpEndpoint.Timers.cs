@@ -13,6 +13,7 @@ internal sealed partial class TcpEndpoint
     private long _timerScheduledMs;
     private long _delayedAckScheduledMs;
     private long _readWakeDeadlineMs;
+    private bool _swsOverride;
 
     /// <summary>
     /// Arms the retransmission timer for the current RTO, cut short to when the user timeout would expire
@@ -242,7 +243,10 @@ internal sealed partial class TcpEndpoint
         }
         if (_sndWnd > 0)
         {
+            // A window too small for silly-window avoidance: the override timeout has passed, send what fits.
+            _swsOverride = true;
             Output();
+            _swsOverride = false;
             return;
         }
         if (_persistProbes >= _protocol.Options.MaxRetransmits || UserTimeoutExpired(nowMs))

@@ -237,6 +237,31 @@ public class TcpCloseTests
     }
 
     [Fact]
+    public async Task WithTimestampsANewerTimestampTakesOverTimeWaitAndAnOlderOneCannot()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var (sc, listener) = await ScriptedConnection.PassiveAsync(host, timestamps: true);
+        await using var _ = listener;
+        sc.Connection.ShutdownWrite();
+        var fin = sc.Read();
+        sc.Acknowledge(fin.Seq + 1);
+        host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack));
+        sc.PeerNext++;
+        sc.Read();
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        // RFC 6191: an older timestamp is an old duplicate (PAWS), whatever its sequence number.
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = ScriptedConnection.LocalPort, Seq = sc.PeerNext + 100000, Flags = TcpFlags.Syn, Options = TestSegment.SynOptions(1460, 7, true, sc.PeerTsVal - 10) });
+        Assert.Equal(TcpFlags.Ack, sc.Read().Flags);
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        // A newer timestamp is a new incarnation, even with a lower sequence number.
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = ScriptedConnection.LocalPort, Seq = sc.PeerNext - 5000, Flags = TcpFlags.Syn, Options = TestSegment.SynOptions(1460, 7, true, sc.PeerTsVal + 10) });
+        var synAck = sc.Read();
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        Assert.Equal(sc.PeerNext - 4999, synAck.Ack);
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+    }
+
+    [Fact]
     public async Task IdleConnectionsCreateNoTimersAndClosedOnesLeaveNothing()
     {
         using var host = new TcpTestHost(ShortTimeWait);
