@@ -141,7 +141,7 @@ internal sealed partial class TcpEndpoint
             }
             _userClosed = true;
             _receiveShutdown = true;
-            if (_receiveQueue.Length > 0 && IsSynchronized && _state != TcpState.TimeWait)
+            if (_receiveQueue.Length > 0 && IsSynchronized)
             {
                 _receiveQueue.Clear();
                 SendReset();
@@ -180,7 +180,7 @@ internal sealed partial class TcpEndpoint
             _userClosed = true;
             _receiveShutdown = true;
             _receiveQueue.Clear();
-            if (IsSynchronized && _state != TcpState.TimeWait)
+            if (IsSynchronized)
             {
                 SendReset();
                 FlushBatch();
@@ -201,7 +201,7 @@ internal sealed partial class TcpEndpoint
             ValueTask wait;
             using (Enter())
             {
-                if (_state is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2 || (_finSent && _sndUna == _sndNxt))
+                if (_state is TcpState.Closed or TcpState.FinWait2 || (_finSent && _sndUna == _sndNxt))
                 {
                     return _error != TcpipError.None && _error != TcpipError.ConnectionAborted ? -(int)_error : 0;
                 }
@@ -264,7 +264,7 @@ internal sealed partial class TcpEndpoint
         {
             return new TcpConnectionStatistics
             {
-                State = _state,
+                State = ReportedState,
                 SmoothedRtt = TimeSpan.FromMicroseconds(_rtt.SmoothedUs),
                 RttVariance = TimeSpan.FromMicroseconds(_rtt.VarianceUs),
                 MinRtt = _rtt.HasSample ? TimeSpan.FromMicroseconds(_rtt.MinimumUs) : TimeSpan.Zero,
@@ -385,7 +385,7 @@ internal sealed partial class TcpEndpoint
     /// </summary>
     private void MaybeSendWindowUpdate()
     {
-        if (!IsSynchronized || _finReceived || _state == TcpState.TimeWait)
+        if (!IsSynchronized || _finReceived)
         {
             return;
         }

@@ -51,15 +51,6 @@ internal sealed partial class TcpEndpoint
                 case TcpState.SynSent:
                     ProcessSynSent(segment);
                     break;
-                case TcpState.TimeWait when segment.Flags == TcpFlags.Syn && AcceptsNewSyn(segment):
-                    // RFC 6191 / RFC 9293 3.6.1: a new incarnation may take over a TIME-WAIT four-tuple: this one
-                    // closes and the SYN goes to whoever has the port now (a listener).
-                    EnterClosed();
-                    if (!_stack.Demuxer.Deliver(nic, TcpProtocol.ProtocolNumber, segment.Packet, _id))
-                    {
-                        _protocol.HandleUnmatched(nic, segment.Packet, _id);
-                    }
-                    return;
                 default:
                     ProcessSynchronized(segment);
                     break;
@@ -361,12 +352,8 @@ internal sealed partial class TcpEndpoint
             }
             else if (finSeq.LessThan(_rcvNxt))
             {
-                // A FIN we already took: ACK it again; in TIME-WAIT that restarts the wait (RFC 9293).
+                // A FIN we already took: ACK it again.
                 _ackNow = true;
-                if (_state == TcpState.TimeWait)
-                {
-                    ArmTimer(TimerKind.TimeWait, _protocol.Options.TimeWaitDuration);
-                }
             }
             else if (finSeq.LessThanEq(_rcvAdvertisedEdge) && !_finReceived)
             {
@@ -583,15 +570,6 @@ internal sealed partial class TcpEndpoint
     private bool IsSimultaneousOpenSynAck(in TcpSegment seg) =>
         _state == TcpState.SynReceived && _listener is null && seg.Has(TcpFlags.Ack) && !seg.Has(TcpFlags.Fin)
         && seg.DataLength == 0 && seg.Seq + 1 == _rcvNxt && seg.Ack == _sndNxt;
-
-    private bool AcceptsNewSyn(in TcpSegment seg)
-    {
-        if (_timestampsEnabled && seg.Options.HasTimestamps)
-        {
-            return TimestampBefore(_tsRecent, seg.Options.TimestampValue);
-        }
-        return seg.Seq.GreaterThan(_rcvNxt);
-    }
 
     /// <summary>TS.Recent is trusted for 24 days (RFC 7323 5.5).</summary>
     private bool TsRecentValid() => _protocol.NowMs - _tsRecentMs < 24L * 24 * 3600 * 1000;

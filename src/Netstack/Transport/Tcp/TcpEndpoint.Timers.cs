@@ -199,7 +199,6 @@ internal sealed partial class TcpEndpoint
                 case TimerKind.Persist:
                     OnPersistTimeout(now);
                     break;
-                case TimerKind.TimeWait:
                 case TimerKind.FinWait2:
                     EnterClosed();
                     break;

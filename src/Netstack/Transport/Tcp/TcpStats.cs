@@ -40,6 +40,8 @@ public sealed class TcpStats : CounterGroup
         DroppedLocalCongestion = Create("drop_local_send_failure");
         InternalErrors = Create("internal_errors");
         Backlogged = Create("backlogged");
+        TimeWaits = Create("time_waits");
+        TimeWaitTakeovers = Create("time_wait_takeovers");
         DroppedBacklogFull = Create("drop_backlog_full");
     }
 
@@ -141,4 +143,10 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Segments dropped because a connection's backlog was full (Linux's <c>TCPBacklogDrop</c>).</summary>
     public Counter DroppedBacklogFull { get; }
+
+    /// <summary>Connections that entered TIME-WAIT (held by a compact endpoint).</summary>
+    public Counter TimeWaits { get; }
+
+    /// <summary>TIME-WAIT states ended early by a new connection's SYN (RFC 6191).</summary>
+    public Counter TimeWaitTakeovers { get; }
 }
