@@ -93,6 +93,13 @@ internal sealed partial class TcpEndpoint
     {
         try
         {
+            // RFC 5927 4.1 (Linux's tcp_v4_err): the error must quote a sequence number we have in flight
+            // (SND.UNA to SND.NXT), or it may be a blind attack; one quoting too little cannot be checked.
+            if (error.QuotedWord < 0 || _state == TcpState.Closed || !new SeqNumber((uint)error.QuotedWord).InRange(_sndUna, _sndNxt + 1))
+            {
+                _protocol.Stats.DroppedIcmpOutOfWindow.Increment();
+                return;
+            }
             switch (error.Kind)
             {
                 case TransportErrorKind.PacketTooBig:

@@ -36,6 +36,7 @@ public sealed class TcpStats : CounterGroup
         DroppedNoAck = Create("drop_no_ack_flag");
         DroppedInvalidFlags = Create("drop_invalid_flags");
         DroppedNotUnicast = Create("drop_not_unicast");
+        DroppedIcmpOutOfWindow = Create("drop_icmp_out_of_window");
         DroppedClosed = Create("drop_closed_endpoint");
         DroppedLocalCongestion = Create("drop_local_send_failure");
         InternalErrors = Create("internal_errors");
@@ -128,6 +129,9 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Segments sent to a broadcast or multicast address (RFC 1122 4.2.3.10: TCP is unicast only).</summary>
     public Counter DroppedNotUnicast { get; }
+
+    /// <summary>ICMP errors ignored because the sequence number they quote is not in flight (RFC 5927 4.1).</summary>
+    public Counter DroppedIcmpOutOfWindow { get; }
 
     /// <summary>Segments for a connection that had just closed.</summary>
     public Counter DroppedClosed { get; }
