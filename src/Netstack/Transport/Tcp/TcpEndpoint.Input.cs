@@ -520,8 +520,11 @@ internal sealed partial class TcpEndpoint
             case TcpState.Established:
             case TcpState.FinWait1:
             case TcpState.FinWait2:
-            case TcpState.CloseWait:
                 Fail(TcpipError.ConnectionReset);
+                break;
+            case TcpState.CloseWait:
+                // The peer had finished sending: reads still end at its FIN, writes fail as Linux reports it (EPIPE).
+                Fail(TcpipError.ClosedForSend);
                 break;
             default:
                 EnterClosed();

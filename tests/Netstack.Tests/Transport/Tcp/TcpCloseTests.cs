@@ -39,6 +39,23 @@ public class TcpCloseTests
     }
 
     [Fact]
+    public async Task AFinThatAlsoAcknowledgesOurFinGoesFromFinWait1StraightToTimeWait()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        sc.Connection.ShutdownWrite();
+        var fin = sc.Read();
+        Assert.Equal(TcpState.FinWait1, sc.Connection.State);
+        host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack, ack: fin.Seq + 1));
+        sc.PeerNext++;
+        Assert.Equal(sc.PeerNext, sc.Read().Ack);
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        host.Advance(TimeSpan.FromSeconds(2.1));
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+        AssertNothingLeft(host);
+    }
+
+    [Fact]
     public async Task PassiveCloseGoesThroughCloseWaitAndLastAck()
     {
         using var host = new TcpTestHost();
