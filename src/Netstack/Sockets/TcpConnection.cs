@@ -20,6 +20,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     private readonly TcpEndpoint _endpoint;
     private readonly TcpStream _stream;
     private int _disposed;
+    private LingerOption? _linger;
 
     internal TcpConnection(TcpEndpoint endpoint)
     {
@@ -95,7 +96,19 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// enabled with 0 seconds, an abort with RST; enabled with N seconds, <see cref="DisposeAsync"/> waits up to N
     /// seconds for the peer to acknowledge everything, then aborts.
     /// </summary>
-    public LingerOption? LingerState { get; set; }
+    /// <exception cref="ArgumentOutOfRangeException">An enabled linger time outside 0..65535 seconds (as <c>Socket.LingerState</c>).</exception>
+    public LingerOption? LingerState
+    {
+        get => _linger;
+        set
+        {
+            if (value is { Enabled: true, LingerTime: < 0 or > ushort.MaxValue })
+            {
+                throw new ArgumentOutOfRangeException(nameof(LingerState), value.LingerTime, "LingerState.LingerTime must be 0..65535 seconds.");
+            }
+            _linger = value;
+        }
+    }
 
     /// <summary>The random flow hash that picks this connection's fd on a multi-fd link.</summary>
     public uint FlowHash => _endpoint.Hash;

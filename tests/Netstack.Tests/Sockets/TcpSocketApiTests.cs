@@ -169,6 +169,9 @@ public class TcpSocketApiTests
         e = Assert.Throws<ArgumentOutOfRangeException>(() => c.Settings = c.Settings with { UserTimeout = TimeSpan.Zero });
         Assert.Contains("UserTimeout", e.Message);
         Assert.NotEqual(0u, c.FlowHash);
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => c.LingerState = new LingerOption(true, -1));
+        Assert.Contains("LingerTime", e.Message);
+        c.LingerState = new LingerOption(false, -1);
     }
 
     [Fact]
