@@ -376,7 +376,10 @@ public sealed class NetworkStack : IDisposable
             {
                 continue;
             }
-            route = new Route(nic, ip, src, remote, r.IsOnLink ? remote : r.Gateway, isLocal: false);
+            // Multicast and limited broadcast leave by the route's NIC but go to their own link address,
+            // never to the gateway's.
+            var nextHop = r.IsOnLink || remote.IsMulticast || remote.IsLimitedBroadcast ? remote : r.Gateway;
+            route = new Route(nic, ip, src, remote, nextHop, isLocal: false);
             return TcpipError.None;
         }
         return TcpipError.NetworkUnreachable;

@@ -8,9 +8,16 @@ public sealed class RouteTable
 {
     private readonly Lock _gate = new();
     private volatile RouteEntry[] _routes = [];
+    private long _generation;
 
     /// <summary>The routes, most specific first.</summary>
     public IReadOnlyList<RouteEntry> Routes => _routes;
+
+    /// <summary>
+    /// Changes with every change to the table, so a transport that cached a <see cref="Route"/> can tell
+    /// cheaply whether to look it up again.
+    /// </summary>
+    public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>Adds a route (an identical one is not added twice).</summary>
     public void Add(RouteEntry route)
@@ -26,6 +33,7 @@ public sealed class RouteTable
             next[^1] = route;
             // Stable: equal keys keep insertion order.
             _routes = next.OrderByDescending(r => r.Destination.PrefixLength).ThenBy(r => r.Metric).ToArray();
+            Interlocked.Increment(ref _generation);
         }
     }
 
@@ -38,6 +46,10 @@ public sealed class RouteTable
             var keep = _routes.Where(r => !match(r)).ToArray();
             int removed = _routes.Length - keep.Length;
             _routes = keep;
+            if (removed != 0)
+            {
+                Interlocked.Increment(ref _generation);
+            }
             return removed;
         }
     }
@@ -49,6 +61,7 @@ public sealed class RouteTable
         lock (_gate)
         {
             _routes = routes.Distinct().OrderByDescending(r => r.Destination.PrefixLength).ThenBy(r => r.Metric).ToArray();
+            Interlocked.Increment(ref _generation);
         }
     }
 

@@ -1,6 +1,7 @@
 using Netstack.Network.Arp;
 using Netstack.Network.IPv4;
 using Netstack.Network.IPv6;
+using Netstack.Transport.Udp;
 
 namespace Netstack.Stack;
 
@@ -16,5 +17,8 @@ public static class StackDefaults
     ];
 
     /// <summary>UDP and TCP.</summary>
-    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } = [];
+    public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } =
+    [
+        stack => new UdpProtocol(stack),
+    ];
 }

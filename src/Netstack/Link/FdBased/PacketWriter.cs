@@ -301,11 +301,13 @@ internal sealed unsafe class PacketWriter : IDisposable
     }
 
     // The virtio-net header for host GSO, as gVisor builds it, except that csum_start counts the real
-    // link header (gVisor always adds 14, wrong on a link without Ethernet).
+    // link header (gVisor always adds 14, wrong on a link without Ethernet). A partial checksum (TX checksum
+    // offload) is flagged whenever the fd carries the header, with or without host GSO: otherwise the kernel
+    // receives the pseudo-header sum as if it were the checksum.
     private VirtioNetHeader VirtioHeaderFor(PacketBuffer pkt)
     {
         var gso = pkt.Gso;
-        if (!_hostGso || gso == default)
+        if (gso == default)
         {
             return default;
         }
@@ -320,7 +322,7 @@ internal sealed unsafe class PacketWriter : IDisposable
         }
         byte gsoType = VirtioNetHeader.GsoNone;
         ushort gsoSize = 0;
-        if (pkt.DataSize > gso.Mss && gso.Type is GsoType.TcpV4 or GsoType.TcpV6)
+        if (_hostGso && pkt.DataSize > gso.Mss && gso.Type is GsoType.TcpV4 or GsoType.TcpV6)
         {
             gsoType = gso.Type == GsoType.TcpV4 ? VirtioNetHeader.GsoTcpV4 : VirtioNetHeader.GsoTcpV6;
             gsoSize = gso.Mss;
