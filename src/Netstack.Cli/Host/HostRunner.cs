@@ -44,7 +44,7 @@ internal static class HostRunner
             };
             host = UserspaceHost.Start(link, options.Addresses, options.Gateways, options.Faults, options.PcapFile, options.DuplicateAddressDetection);
             host.LinkClosed += e => signal.Stop($"the device closed: {e}");
-            services = ServiceHost.Start(host.Stack, options.Services, options.Backlog);
+            services = ServiceHost.Start(host.Stack, options.Services, [.. options.Addresses.Select(a => a.Address)], options.Backlog);
             var report = new HostReport(host, services.Stats);
             if (!options.Quiet)
             {
@@ -80,7 +80,7 @@ internal static class HostRunner
             }
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
             Say(e.Message);
             return 1;

@@ -6,6 +6,7 @@ using Netstack.Network.IPv4;
 using Netstack.Network.IPv6;
 using Netstack.Stack;
 using Netstack.Stack.Counters;
+using Netstack.Transport.Udp;
 
 namespace Netstack.Cli.Host;
 
@@ -53,7 +54,7 @@ internal sealed class UserspaceHost : IDisposable
     /// <summary>The NIC (its counters stay readable after the host is disposed).</summary>
     public Nic Nic { get; private set; } = null!;
 
-    /// <summary>The stack's counter groups worth showing: NIC, stack, IPv4, ICMPv4, ARP, IPv6, ICMPv6, faults.</summary>
+    /// <summary>The stack's counter groups worth showing: NIC, stack, IPv4, ICMPv4, ARP, IPv6, ICMPv6, UDP, faults.</summary>
     public IReadOnlyList<CounterGroup> CounterGroups
     {
         get
@@ -72,6 +73,10 @@ internal sealed class UserspaceHost : IDisposable
             {
                 groups.Add(v6.Stats);
                 groups.Add(v6.IcmpStats);
+            }
+            if (Stack.GetTransportProtocol(TransportProtocolNumber.Udp) is UdpProtocol udp)
+            {
+                groups.Add(udp.Stats);
             }
             if (Faults is not null)
             {
@@ -118,8 +123,8 @@ internal sealed class UserspaceHost : IDisposable
                 EthernetHeader = link.Ethernet,
                 Address = link.Ethernet ? link.Mac : LinkAddress.Empty,
                 GsoMaxSize = link.GsoMaxSize,
-                // With host GSO the kernel finishes partial checksums (virtio-net NEEDS_CSUM), so the stack need not.
-                TxChecksumOffload = link.GsoMaxSize != 0,
+                // With the virtio-net header the kernel finishes partial checksums (NEEDS_CSUM), so the stack need not.
+                TxChecksumOffload = link.VirtioHeader,
                 PacketDispatchMode = link.Dispatch,
                 Name = link.Name,
                 ClosedCallback = e => host?.OnLinkClosed(e),
