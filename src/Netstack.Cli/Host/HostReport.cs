@@ -77,13 +77,11 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
     /// <summary>The summary at exit: uptime, link and NIC totals, every non-zero counter group, the services.</summary>
     public IEnumerable<string> Summary(string reason)
     {
-        var nic = host.Nic.Stats;
         yield return $"stopped ({reason}) after {Units.Seconds(Uptime)}";
-        yield return $"packets in {nic.PacketsReceived.Value} ({Units.Bytes(nic.BytesReceived.Value)}), out {nic.PacketsSent.Value} ({Units.Bytes(nic.BytesSent.Value)})";
-        var drops = Drops().ToList();
-        yield return drops.Count == 0
-            ? "drops: none"
-            : $"drops: {drops.Sum(d => d.Count)}: " + string.Join(' ', drops.Select(d => $"{d.Name}={d.Count}"));
+        foreach (var line in Totals())
+        {
+            yield return line;
+        }
         yield return $"link {host.Link.Name}: {host.Endpoint.Statistics}";
         foreach (var group in host.CounterGroups)
         {
@@ -96,6 +94,17 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
         {
             yield return ServiceLine(s);
         }
+    }
+
+    /// <summary>Packets and bytes in and out of the NIC, and the drops by reason.</summary>
+    public IEnumerable<string> Totals()
+    {
+        var nic = host.Nic.Stats;
+        yield return $"packets in {nic.PacketsReceived.Value} ({Units.Bytes(nic.BytesReceived.Value)}), out {nic.PacketsSent.Value} ({Units.Bytes(nic.BytesSent.Value)})";
+        var drops = Drops().ToList();
+        yield return drops.Count == 0
+            ? "drops: none"
+            : $"drops: {drops.Sum(d => d.Count)}: " + string.Join(' ', drops.Select(d => $"{d.Name}={d.Count}"));
     }
 
     /// <summary>Every non-zero drop counter: the link's by reason, then each counter group's <c>drop_*</c> and write errors.</summary>

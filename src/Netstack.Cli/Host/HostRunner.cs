@@ -30,18 +30,7 @@ internal static class HostRunner
         ServiceHost? services = null;
         try
         {
-            var link = new HostLink
-            {
-                Name = device.Name,
-                Description = device.Kind switch { LinkKind.Tun => "TUN", LinkKind.Tap => "TAP", _ => "AF_PACKET on" },
-                Fds = device.Fds,
-                Ethernet = device.Ethernet,
-                Mtu = device.Mtu,
-                Mac = device.Mac,
-                VirtioHeader = device.VirtioHeader,
-                GsoMaxSize = options.GsoMaxSize,
-                Dispatch = options.Dispatch,
-            };
+            var link = device.ToHostLink(options);
             host = UserspaceHost.Start(link, options.Addresses, options.Gateways, options.Faults, options.PcapFile, options.DuplicateAddressDetection);
             host.LinkClosed += e => signal.Stop($"the device closed: {e}");
             services = ServiceHost.Start(host.Stack, options.Services, [.. options.Addresses.Select(a => a.Address)], options.Backlog);

@@ -52,6 +52,20 @@ internal sealed unsafe class LinkDevice : IDisposable
     /// <summary>Ethernet framing (TAP, AF_PACKET).</summary>
     public bool Ethernet => Kind != LinkKind.Tun;
 
+    /// <summary>What the host's endpoint is built from.</summary>
+    public HostLink ToHostLink(HostOptions options) => new()
+    {
+        Name = Name,
+        Description = Kind switch { LinkKind.Tun => "TUN", LinkKind.Tap => "TAP", _ => "AF_PACKET on" },
+        Fds = Fds,
+        Ethernet = Ethernet,
+        Mtu = Mtu,
+        Mac = Mac,
+        VirtioHeader = VirtioHeader,
+        GsoMaxSize = options.GsoMaxSize,
+        Dispatch = options.Dispatch,
+    };
+
     /// <summary>Opens the device <paramref name="options"/> names; <paramref name="note"/> receives remarks for the operator.</summary>
     /// <exception cref="DeviceException">The device cannot be used; the message says why and what to do.</exception>
     public static LinkDevice Open(HostOptions options, Action<string> note) => options.Kind == LinkKind.Packet

@@ -90,6 +90,8 @@ internal sealed class UserspaceHost : IDisposable
     /// <summary>
     /// Builds the host on <paramref name="link"/> and assigns <paramref name="addresses"/>; the NIC is
     /// enabled and answering when this returns (IPv6 addresses on Ethernet links after DAD, about 1 s).
+    /// <paramref name="wrap"/> may put an endpoint of its own between the fd-based endpoint and the rest; the
+    /// host disposes the fd-based endpoint itself, never the wrapper.
     /// </summary>
     /// <exception cref="ArgumentException">An option the endpoint refuses (the message names it).</exception>
     public static UserspaceHost Start(
@@ -98,7 +100,8 @@ internal sealed class UserspaceHost : IDisposable
         IReadOnlyList<Address> gateways,
         FaultOptions? faults = null,
         string? pcapFile = null,
-        bool duplicateAddressDetection = true)
+        bool duplicateAddressDetection = true,
+        Func<ILinkEndpoint, ILinkEndpoint>? wrap = null)
     {
         var stack = new NetworkStack(new StackOptions
         {
@@ -129,7 +132,7 @@ internal sealed class UserspaceHost : IDisposable
                 Name = link.Name,
                 ClosedCallback = e => host?.OnLinkClosed(e),
             });
-            ILinkEndpoint top = endpoint;
+            ILinkEndpoint top = wrap is null ? endpoint : wrap(endpoint);
             if (faults is not null)
             {
                 top = injector = new FaultInjectingEndpoint(top, faults, name: "faults", leaveInnerOpen: true);

@@ -28,6 +28,9 @@ internal static class ServiceKinds
         ("udp-echo", ServiceKind.UdpEcho, "udp/7"),
     ];
 
+    /// <summary>Every service.</summary>
+    public const ServiceKind Every = ServiceKind.Echo | ServiceKind.Discard | ServiceKind.Chargen | ServiceKind.UdpEcho;
+
     /// <summary>The allowed values as the error messages list them.</summary>
     public static string Allowed => string.Join(", ", All.Select(s => s.Name)) + ", all, none";
 
@@ -43,7 +46,7 @@ internal static class ServiceKinds
                 string name = item.ToLowerInvariant();
                 if (name == "all")
                 {
-                    services |= ServiceKind.Echo | ServiceKind.Discard | ServiceKind.Chargen | ServiceKind.UdpEcho;
+                    services |= Every;
                     continue;
                 }
                 if (name == "none")
