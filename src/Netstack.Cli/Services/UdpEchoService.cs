@@ -7,9 +7,10 @@ using Netstack.Transport.Udp;
 namespace Netstack.Cli.Services;
 
 /// <summary>
-/// UDP echo (RFC 862, port 7): every datagram goes back to its sender unchanged. One socket per host address,
-/// so the answer comes from the address the datagram was sent to; each runs one receive-send loop that
-/// allocates nothing per datagram.
+/// UDP echo (RFC 862, port 7): every datagram goes back to its sender unchanged. A socket per host address
+/// answers from that address; a wildcard socket per family catches the rest (link-local and autoconfigured
+/// addresses, an address still in duplicate address detection when the service started) and answers from the
+/// source the routes pick. Each socket runs one receive-send loop that allocates nothing per datagram.
 /// </summary>
 internal sealed class UdpEchoService : IAsyncDisposable
 {
@@ -25,18 +26,30 @@ internal sealed class UdpEchoService : IAsyncDisposable
     /// <summary>The service's counters.</summary>
     public ServiceStats Stats { get; }
 
-    /// <summary>Binds port 7 on each of <paramref name="addresses"/> and starts answering.</summary>
-    /// <exception cref="SocketException">A bind failed.</exception>
-    public static UdpEchoService Start(NetworkStack stack, IEnumerable<Address> addresses)
+    /// <summary>Binds port 7 on the wildcard address of each family in <paramref name="addresses"/> and on each address, and starts answering.</summary>
+    /// <exception cref="SocketException">A bind failed (the port is taken).</exception>
+    public static UdpEchoService Start(NetworkStack stack, IReadOnlyList<Address> addresses)
     {
         var service = new UdpEchoService(new ServiceStats("udp-echo"));
         try
         {
+            foreach (var any in new[] { Address.AnyV4, Address.AnyV6 })
+            {
+                if (addresses.Any(a => a.Length == any.Length))
+                {
+                    service.Listen(stack, any);
+                }
+            }
             foreach (var address in addresses)
             {
-                var socket = new UdpSocket(stack, new IPEndPoint(address.ToIPAddress(), Port));
-                service._sockets.Add(socket);
-                service._loops.Add(Task.Run(() => service.EchoAsync(socket)));
+                try
+                {
+                    service.Listen(stack, address);
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+                {
+                    // Tentative (duplicate address detection): the wildcard socket answers for it.
+                }
             }
             return service;
         }
@@ -45,6 +58,23 @@ internal sealed class UdpEchoService : IAsyncDisposable
             service.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
+    }
+
+    private void Listen(NetworkStack stack, Address address)
+    {
+        var ip = address.ToIPAddress();
+        var socket = new UdpSocket(stack, ip.AddressFamily) { ReuseAddress = true };
+        try
+        {
+            socket.Bind(new IPEndPoint(ip, Port));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _sockets.Add(socket);
+        _loops.Add(Task.Run(() => EchoAsync(socket)));
     }
 
     private async Task EchoAsync(UdpSocket socket)
@@ -59,15 +89,8 @@ internal sealed class UdpEchoService : IAsyncDisposable
             {
                 n = await socket.ReceiveFromAsync(buffer, SocketFlags.None, peer, token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
+                || e is SocketException { SocketErrorCode: SocketError.OperationAborted })
             {
                 return;
             }
