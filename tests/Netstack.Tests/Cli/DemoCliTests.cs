@@ -32,6 +32,27 @@ public sealed class DemoCliTests
     }
 
     [SkippableFact]
+    public void WithoutPingItPingsWithItsOwnProbe()
+    {
+        Privileges.RequireNetworkAdmin();
+        // A PATH with iproute2 and nothing else: no ping.
+        var dir = Directory.CreateTempSubdirectory("nst-path-");
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(dir.FullName, "ip"), Shell.Check("command -v ip").Output.Trim());
+            var (code, output) = CliProcess.Run("demo", Finish, environment: new Dictionary<string, string> { ["PATH"] = dir.FullName });
+            Assert.True(code == 0, output);
+            Assert.Contains("'ping' is not installed", output);
+            Assert.Matches(@"ping 10\.0\.0\.2 +own probe \(kernel raw socket\) +20 +20 +0 ", output);
+            Assert.Matches(@"ping fd00::2 +own probe \(kernel raw socket\) +20 +20 +0 ", output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public void InterruptedItStillRemovesEverything()
     {
         Privileges.RequireNetworkAdmin();
