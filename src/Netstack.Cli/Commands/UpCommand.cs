@@ -30,9 +30,10 @@ internal sealed class UpCommand : ICliCommand
         var interval = new Option<double>("--stats-interval") { Description = "Seconds between live counter lines; 0 for none.", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors and the summary at exit." };
         var backlog = new Option<int>("--backlog") { Description = "Accept queue of the TCP services.", DefaultValueFactory = _ => 1024, HelpName = "N" };
+        var txqueuelen = new Option<int?>("--txqueuelen") { Description = "Set the TUN/TAP device's transmit queue: the packets the kernel holds for the host (kernel default 500; a longer one absorbs bursts such as 1,000 SYNs at once).", HelpName = "N" };
         var command = new Command("up", "Bring up a userspace host on a TUN/TAP device or an interface: it answers ping (IPv4 and IPv6) and runs the services named by --serve, printing status and counters to stderr until Ctrl+C or SIGTERM.")
         {
-            tun, tap, packet, mac, dispatch, address, gateway, mtu, pcap, serve, faults, vnet, gso, fds, noDad, interval, quiet, backlog,
+            tun, tap, packet, mac, dispatch, address, gateway, mtu, pcap, serve, faults, vnet, gso, fds, noDad, interval, quiet, backlog, txqueuelen,
         };
         command.SetAction(parse =>
         {
@@ -56,6 +57,7 @@ internal sealed class UpCommand : ICliCommand
                 StatsInterval = parse.GetValue(interval),
                 Quiet = parse.GetValue(quiet),
                 Backlog = parse.GetValue(backlog),
+                TxQueueLength = parse.GetValue(txqueuelen),
             };
             if (!HostOptions.TryCreate(raw, out var options, out var errors))
             {

@@ -29,6 +29,9 @@ internal sealed record HostLink
     /// <summary>Largest GSO packet for the kernel; 0 without GSO.</summary>
     public int GsoMaxSize { get; init; }
 
+    /// <summary>The device's transmit queue (packets the kernel holds for the reader); 0 when not a TUN/TAP device.</summary>
+    public int TxQueueLength { get; init; }
+
     /// <summary>How inbound packets are read.</summary>
     public PacketDispatchMode Dispatch { get; init; } = PacketDispatchMode.Readv;
 

@@ -67,6 +67,9 @@ internal sealed record HostOptions
     /// <summary>Accept queue of the TCP services.</summary>
     public int Backlog { get; init; } = 1024;
 
+    /// <summary>The TUN/TAP device's transmit queue length to set (packets the kernel holds for us); 0 leaves it.</summary>
+    public int TxQueueLength { get; init; }
+
     /// <summary>The raw values of the command line, before checking.</summary>
     internal sealed record Raw
     {
@@ -105,6 +108,8 @@ internal sealed record HostOptions
         public bool Quiet { get; init; }
 
         public int Backlog { get; init; } = 1024;
+
+        public int? TxQueueLength { get; init; }
     }
 
     /// <summary>Checks <paramref name="raw"/>; on failure <paramref name="errors"/> has one line per problem.</summary>
@@ -290,6 +295,17 @@ internal sealed record HostOptions
         {
             errors.Add($"--backlog: {raw.Backlog} is out of range; allowed: 1..65535.");
         }
+        if (raw.TxQueueLength is { } q)
+        {
+            if (kind == LinkKind.Packet)
+            {
+                errors.Add("--txqueuelen: applies to --tun and --tap (the queue the kernel keeps for the device's reader).");
+            }
+            else if (q < 1 || q > 1_000_000)
+            {
+                errors.Add($"--txqueuelen: {q} is out of range; allowed: 1..1000000 packets.");
+            }
+        }
         if (raw.Pcap is { Length: 0 })
         {
             errors.Add("--pcap: give a file name.");
@@ -318,6 +334,7 @@ internal sealed record HostOptions
             StatsInterval = raw.StatsInterval,
             Quiet = raw.Quiet,
             Backlog = raw.Backlog,
+            TxQueueLength = raw.TxQueueLength ?? 0,
         };
         return true;
     }

@@ -15,6 +15,8 @@ internal static unsafe class InterfaceControl
     private const nuint SIOCGIFMTU = 0x8921;
     private const nuint SIOCSIFMTU = 0x8922;
     private const nuint SIOCGIFHWADDR = 0x8927;
+    private const nuint SIOCGIFTXQLEN = 0x8942;
+    private const nuint SIOCSIFTXQLEN = 0x8943;
     private const short IFF_UP = 0x1;
 
     /// <summary>True when <paramref name="name"/> exists in this namespace.</summary>
@@ -55,6 +57,25 @@ internal static unsafe class InterfaceControl
         var request = Request(name);
         request.Value = mtu;
         Ioctl(name, SIOCSIFMTU, ref request, $"set MTU {mtu} on");
+    }
+
+    /// <summary>The interface's transmit queue length (txqueuelen).</summary>
+    public static int GetTxQueueLength(string name)
+    {
+        var request = Request(name);
+        Ioctl(name, SIOCGIFTXQLEN, ref request, "read the transmit queue length of");
+        return request.Value;
+    }
+
+    /// <summary>
+    /// Sets the transmit queue length (needs CAP_NET_ADMIN). For a TUN/TAP device it is the queue of packets the
+    /// kernel holds for the reader: a burst larger than it is dropped before the reader sees it.
+    /// </summary>
+    public static void SetTxQueueLength(string name, int length)
+    {
+        var request = Request(name);
+        request.Value = length;
+        Ioctl(name, SIOCSIFTXQLEN, ref request, $"set txqueuelen {length} on");
     }
 
     /// <summary>The interface's hardware (MAC) address; empty for a device without one (TUN).</summary>

@@ -49,6 +49,9 @@ internal sealed unsafe class LinkDevice : IDisposable
     /// <summary>Each packet carries a virtio-net header.</summary>
     public bool VirtioHeader { get; }
 
+    /// <summary>The TUN/TAP device's transmit queue length (0 for AF_PACKET).</summary>
+    public int TxQueueLength { get; private init; }
+
     /// <summary>Ethernet framing (TAP, AF_PACKET).</summary>
     public bool Ethernet => Kind != LinkKind.Tun;
 
@@ -64,6 +67,7 @@ internal sealed unsafe class LinkDevice : IDisposable
         VirtioHeader = VirtioHeader,
         GsoMaxSize = options.GsoMaxSize,
         Dispatch = options.Dispatch,
+        TxQueueLength = TxQueueLength,
     };
 
     /// <summary>Opens the device <paramref name="options"/> names; <paramref name="note"/> receives remarks for the operator.</summary>
@@ -127,7 +131,10 @@ internal sealed unsafe class LinkDevice : IDisposable
             {
                 mac = options.Mac.IsEmpty ? DefaultTapMac(device.Name) : options.Mac;
             }
-            return new LinkDevice(options.Kind, device.Name, [device], [device.Fd], !existed, mtu, mac, options.VirtioHeader);
+            return new LinkDevice(options.Kind, device.Name, [device], [device.Fd], !existed, mtu, mac, options.VirtioHeader)
+            {
+                TxQueueLength = InterfaceControl.GetTxQueueLength(device.Name),
+            };
         }
         catch
         {
@@ -216,6 +223,17 @@ internal sealed unsafe class LinkDevice : IDisposable
             {
                 SetMtu(name, options.Mtu);
                 mtu = options.Mtu;
+            }
+        }
+        if (options.TxQueueLength != 0 && InterfaceControl.GetTxQueueLength(name) != options.TxQueueLength)
+        {
+            try
+            {
+                InterfaceControl.SetTxQueueLength(name, options.TxQueueLength);
+            }
+            catch (IOException e)
+            {
+                throw new DeviceException($"--txqueuelen {options.TxQueueLength}: {e.Message}");
             }
         }
         if (!InterfaceControl.IsUp(name))

@@ -17,9 +17,11 @@ public sealed class UpCliTests
         Privileges.RequireTool("ping");
         Privileges.RequireTool("socat");
         using var ns = new NetNamespace();
-        using var cli = CliProcess.Start("up --tun nst0 --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo --stats-interval 0.5", ns);
+        using var cli = CliProcess.Start("up --tun nst0 --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo --stats-interval 0.5 --txqueuelen 2000", ns);
         cli.WaitForLine("running;");
         Assert.Contains("TUN nst0 (created by this process): MTU 1500", cli.Output);
+        Assert.Contains("txqueuelen 2000", cli.Output);
+        Assert.Contains("qlen 2000", ns.Check("ip link show nst0").Output);
         Assert.Contains("addresses: 10.1.0.2/24, fd01::2/64", cli.Output);
         Assert.Contains("services: udp-echo (udp/7)", cli.Output);
         ns.Check("ip addr add 10.1.0.1/24 dev nst0");
@@ -236,6 +238,8 @@ public sealed class UpCliTests
     [InlineData("up --tun t0 --address 10.0.0.2/24 --vnet-hdr off --gso 65536", "--gso: GSO through a TUN/TAP device needs the virtio-net header")]
     [InlineData("up --tun t0 --address 10.0.0.2/24 --stats-interval -1", "--stats-interval: -1 is out of range")]
     [InlineData("up --tun t0 --address 10.0.0.2/24 --bogus", "--bogus")]
+    [InlineData("up --packet p0 --address 10.0.0.2/24 --txqueuelen 5000", "--txqueuelen: applies to --tun and --tap")]
+    [InlineData("up --tun t0 --address 10.0.0.2/24 --txqueuelen 0", "--txqueuelen: 0 is out of range; allowed: 1..1000000 packets.")]
     [InlineData("up --tun this-name-is-too-long --address 10.0.0.2/24", "--tun: 'this-name-is-too-long' is not an interface name")]
     public void BadOptionsAreNamedWithWhatIsAllowed(string arguments, string message)
     {
