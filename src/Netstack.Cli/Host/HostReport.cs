@@ -67,9 +67,9 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
         {
             sb.Append(" (").Append(string.Join(' ', drops.Select(d => $"{d.Name}={d.Count}"))).Append(')');
         }
-        foreach (var s in services)
+        if (services.Count > 0)
         {
-            sb.Append(", ").Append(ServiceLine(s));
+            sb.Append(" | ").Append(string.Join(", ", services.Select(ServiceShort)));
         }
         (_last, _lastRxPackets, _lastRxBytes, _lastTxPackets, _lastTxBytes) = (now, rxp, rxb, txp, txb);
         return sb.ToString();
@@ -135,6 +135,12 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
             }
         }
     }
+
+    // "echo 1/1002 conns 2.8 MB": open/total connections and the bytes moved (each service moves them one way,
+    // or the same both ways for echo); "udp-echo 120 dgrams".
+    private static string ServiceShort(ServiceStats s) => s.Name == "udp-echo"
+        ? $"udp-echo {s.Datagrams} dgrams"
+        : $"{s.Name} {s.Active}/{s.Accepted} conns {Units.Bytes(Math.Max(s.BytesIn, s.BytesOut))}";
 
     private static string ServiceLine(ServiceStats s) => s.Name == "udp-echo"
         ? $"udp-echo {s.Datagrams} datagrams{(s.Errors != 0 ? $" {s.Errors} errors" : "")}"

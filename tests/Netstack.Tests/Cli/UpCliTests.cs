@@ -31,7 +31,7 @@ public sealed class UpCliTests
         AssertPings(ns, "fd01::2");
         AssertUdpEcho(ns, "10.1.0.2", "hello v4");
         AssertUdpEcho(ns, "[fd01::2]", "hello v6");
-        cli.WaitForLine("udp-echo 2 datagrams");
+        cli.WaitForLine("udp-echo 2 dgrams");
 
         cli.Signal("TERM");
         Assert.True(cli.WaitForExit(Exit), cli.Output);
