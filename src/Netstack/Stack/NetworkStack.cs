@@ -15,6 +15,7 @@ public sealed class NetworkStack : IDisposable
     private readonly ITransportProtocol?[] _transportProtocols = new ITransportProtocol?[256];
     private readonly LoopbackQueue _loopback = new();
     private volatile Nic[] _nics = [];
+    private long _interfaceGeneration;
     private INetworkProtocol? _ipv4;
     private INetworkProtocol? _ipv6;
     private INetworkProtocol? _arp;
@@ -47,6 +48,13 @@ public sealed class NetworkStack : IDisposable
 
     /// <summary>The route table.</summary>
     public RouteTable Routes { get; } = new();
+
+    /// <summary>
+    /// Changes whenever anything <see cref="FindRoute"/> depends on changes: the route table, a NIC added,
+    /// removed, enabled or disabled, an address added, removed or changing state. A <see cref="Route"/> found
+    /// while it had one value is what <see cref="FindRoute"/> answers for as long as it keeps it.
+    /// </summary>
+    public long RoutingGeneration => Routes.Generation + Volatile.Read(ref _interfaceGeneration);
 
     /// <summary>The transport demultiplexer.</summary>
     public TransportDemuxer Demuxer { get; } = new();
@@ -162,6 +170,7 @@ public sealed class NetworkStack : IDisposable
             }
             nic = new Nic(this, id, link, options ?? new NicOptions());
             _nics = [.. _nics, nic];
+            OnInterfacesChanged();
             protocols = _networkProtocols.Values.ToArray();
         }
         foreach (var p in protocols)
@@ -200,6 +209,7 @@ public sealed class NetworkStack : IDisposable
         lock (_gate)
         {
             _nics = Array.FindAll(_nics, n => n.Id != id);
+            OnInterfacesChanged();
         }
     }
 
@@ -261,9 +271,10 @@ public sealed class NetworkStack : IDisposable
         {
             throw new InvalidOperationException($"NIC {nicId} already has {a} (TcpipError.{TcpipError.DuplicateAddress}).");
         }
-        var entry = new NicAddress(address, kind, AddressState.Assigned);
+        var entry = new NicAddress(this, address, kind, AddressState.Assigned);
         GetNetworkProtocol(a.NetworkProtocol)?.OnAddressAdding(nic, entry);
         nic.AddAddressEntry(entry);
+        OnInterfacesChanged();
         if (Options.AddOnLinkRoutes && address.PrefixLength < a.Length * 8)
         {
             Routes.Add(RouteEntry.OnLink(address.Subnet, nicId));
@@ -281,6 +292,7 @@ public sealed class NetworkStack : IDisposable
         {
             return false;
         }
+        OnInterfacesChanged();
         if (Options.AddOnLinkRoutes && !nic.Addresses.Any(x => x.Subnet == entry.Subnet))
         {
             var onLink = RouteEntry.OnLink(entry.Subnet, nicId);
@@ -473,6 +485,9 @@ public sealed class NetworkStack : IDisposable
         Timers.Dispose();
     }
 
+    /// <summary>A NIC, an address or an address's state changed: routes found before may no longer be the answer.</summary>
+    internal void OnInterfacesChanged() => Interlocked.Increment(ref _interfaceGeneration);
+
     internal void ReportFault(Nic nic, Exception exception)
     {
         Stats.HandlerFaults.Increment();
@@ -486,6 +501,7 @@ public sealed class NetworkStack : IDisposable
             return;
         }
         nic.SetEnabled(enabled);
+        OnInterfacesChanged();
         foreach (var p in ProtocolsSnapshot())
         {
             p.OnNicEnabledChanged(nic, enabled);

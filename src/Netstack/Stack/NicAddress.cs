@@ -3,10 +3,12 @@ namespace Netstack.Stack;
 /// <summary>An address assigned to a NIC, with its prefix, state and origin.</summary>
 public sealed class NicAddress
 {
+    private readonly NetworkStack _stack;
     private volatile AddressState _state;
 
-    internal NicAddress(AddressWithPrefix address, AddressKind kind, AddressState state)
+    internal NicAddress(NetworkStack stack, AddressWithPrefix address, AddressKind kind, AddressState state)
     {
+        _stack = stack;
         AddressWithPrefix = address;
         Kind = kind;
         _state = state;
@@ -28,7 +30,12 @@ public sealed class NicAddress
     public AddressState State
     {
         get => _state;
-        internal set => _state = value;
+        internal set
+        {
+            _state = value;
+            // Source address selection and local delivery depend on the state.
+            _stack.OnInterfacesChanged();
+        }
     }
 
     /// <summary>True when packets to this address are accepted (assigned or deprecated).</summary>

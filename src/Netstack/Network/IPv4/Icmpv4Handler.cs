@@ -23,6 +23,7 @@ internal sealed class Icmpv4Handler
     private readonly Icmpv4Stats _stats;
     private readonly Ipv4ProtocolOptions _options;
     private readonly IcmpRateLimiter _limiter;
+    private readonly RouteCache _routes;
 
     public Icmpv4Handler(NetworkStack stack, Ipv4Protocol ip)
     {
@@ -30,7 +31,8 @@ internal sealed class Icmpv4Handler
         _ip = ip;
         _stats = ip.IcmpStats;
         _options = ip.Options;
-        _limiter = new IcmpRateLimiter(stack.Timers, _options.IcmpErrorsPerSecond, _options.IcmpErrorBurst);
+        _limiter = new IcmpRateLimiter(stack.Time, _options.IcmpErrorsPerSecond, _options.IcmpErrorBurst);
+        _routes = new RouteCache(stack);
     }
 
     /// <summary>Handles an ICMP message (network header consumed, data = the message).</summary>
@@ -101,22 +103,15 @@ internal sealed class Icmpv4Handler
         byte tos = (byte)((ip.Tos & 0x1E) | 0xC0); // keep the TOS bits, precedence "internetwork control" (as Linux)
         // A host answers from the address the datagram was sent to, so the sender can match the error.
         var local = nic.HasAddress(destination) ? destination : default;
-        if (_stack.FindRoute(source, out var route, local) != TcpipError.None || route is null)
+        if (_routes.FindRoute(source, out var route, local) != TcpipError.None || route is null)
         {
             _stats.SendNoRoute.Increment();
             return;
         }
-        var transportHeader = offending.TransportHeader;
-        int quoted = Math.Min(MaxQuoted, header.Length + transportHeader.Length + offending.DataSize);
-        var packet = PacketBuffer.Rent(route.MaxHeaderLength + Icmpv4Header.Size, quoted);
+        var packet = IcmpErrorQuote.Rent(offending, MaxQuoted, route.MaxHeaderLength + Icmpv4Header.Size);
         try
         {
             packet.TryGetContiguousData(out var body);
-            int n = Math.Min(header.Length, quoted);
-            header[..n].CopyTo(body);
-            int t = Math.Min(transportHeader.Length, quoted - n);
-            transportHeader[..t].CopyTo(body[n..]);
-            offending.CopyDataTo(0, body[(n + t)..]);
             var h = packet.PushHeader(HeaderKind.Transport, Icmpv4Header.Size);
             Icmpv4Header.Encode(h, type, code, rest);
             BinaryPrimitives.WriteUInt16BigEndian(h[2..], Checksum.Compute(body, Checksum.Sum(h)));
@@ -197,10 +192,11 @@ internal sealed class Icmpv4Handler
             _stats.Ignored.Increment();
             return;
         }
-        // Reply from the address that was pinged; a group echo is answered from the NIC's own address.
+        // Reply from the address that was pinged; a group echo is answered from the NIC's own address. The
+        // route is cached: a ping flood from one peer allocates nothing.
         var error = group
-            ? _stack.FindRoute(source, out var route, default, nic.Id)
-            : _stack.FindRoute(source, out route, destination);
+            ? _routes.FindRoute(source, out var route, default, nic.Id)
+            : _routes.FindRoute(source, out route, destination);
         if (error != TcpipError.None || route is null)
         {
             _stats.SendNoRoute.Increment();
@@ -273,8 +269,7 @@ internal sealed class Icmpv4Handler
                 _stats.DroppedBadMtu.Increment();
                 return;
             }
-            _ip.LowerPathMtu(nic, destination, mtu);
-            error = error with { Info = _ip.PathMtu(nic, destination) };
+            error = error with { Info = _ip.LowerPathMtu(nic, destination, mtu) };
         }
         var transport = bytes[(Icmpv4Header.Size + inner.HeaderLength)..];
         if (inner.FragmentOffset != 0 || transport.Length < 4)

@@ -31,7 +31,7 @@ public sealed class Ipv4Protocol : IIPProtocol
         _stack = stack ?? throw new ArgumentNullException(nameof(stack));
         Options = options ?? new Ipv4ProtocolOptions();
         Options.Validate();
-        _pathMtu = new PathMtuCache(stack.Timers, Options.PathMtuExpiry, Options.MaxPathMtuEntries);
+        _pathMtu = new PathMtuCache(stack.Timers, Ipv4Header.MinimumMtu, Options.PathMtuExpiry, Options.MaxPathMtuEntries);
         _reassembler = new Ipv4Reassembler(this, stack.Timers);
         _icmp = new Icmpv4Handler(stack, this);
     }
@@ -275,13 +275,17 @@ public sealed class Ipv4Protocol : IIPProtocol
     {
     }
 
-    /// <summary>Lowers the path MTU towards <paramref name="destination"/> (from an ICMP fragmentation-needed message).</summary>
-    internal void LowerPathMtu(Nic nic, Address destination, int mtu)
+    /// <summary>
+    /// Lowers the path MTU towards <paramref name="destination"/> (from an ICMP fragmentation-needed message);
+    /// returns the path MTU now in force.
+    /// </summary>
+    internal int LowerPathMtu(Nic nic, Address destination, int mtu)
     {
-        if (_pathMtu.Lower(destination, mtu, nic.Mtu))
+        if (_pathMtu.Lower(destination, mtu, nic.Mtu, out int now))
         {
             Stats.PathMtuLowered.Increment();
         }
+        return now;
     }
 
     private const int SourceRouted = -2;
@@ -431,69 +435,24 @@ public sealed class Ipv4Protocol : IIPProtocol
         }
     }
 
-    // RFC 791 section 3.2: each fragment is a new packet whose data are views of the original's bytes
-    // (transport header included), a multiple of 8 bytes except the last, each with its own header.
+    // RFC 791 section 3.2: each fragment carries a multiple of 8 bytes of the original (transport header
+    // included) except the last, each with its own header.
     private void Fragment(PacketBuffer packet, Route route, in NetworkHeaderParams parameters, byte ttl, int mtu, List<PacketBuffer> output)
     {
-        FinishChecksum(packet);
+        FragmentBuilder.FinishChecksum(packet);
         int payload = packet.Size;
         int perFragment = (mtu - Ipv4Header.MinimumSize) & ~7;
         int headroom = route.Nic.Link.MaxHeaderLength + Ipv4Header.MinimumSize;
         ushort id = NextId(route, parameters);
-        var views = packet.Views;
-        int viewIndex = 0;
-        int viewOffset = 0;
         for (int offset = 0; offset < payload; offset += perFragment)
         {
             int length = Math.Min(perFragment, payload - offset);
-            var fragment = PacketBuffer.Rent(headroom);
-            for (int left = length; left > 0;)
-            {
-                var v = views[viewIndex];
-                int n = Math.Min(left, v.Length - viewOffset);
-                if (n > 0)
-                {
-                    fragment.AppendView(v.Slice(viewOffset, n));
-                }
-                left -= n;
-                viewOffset += n;
-                if (viewOffset == v.Length)
-                {
-                    viewIndex++;
-                    viewOffset = 0;
-                }
-            }
-            fragment.CopyMetadataFrom(packet);
-            fragment.Gso = default;
+            var fragment = FragmentBuilder.Rent(packet, offset, length, headroom);
             ushort flags = (ushort)((offset / 8) | (offset + length < payload ? Ipv4Header.MoreFragmentsFlag : 0));
             PushHeader(fragment, route, parameters, ttl, id, flags);
             output.Add(fragment);
             Stats.FragmentsSent.Increment();
         }
-    }
-
-    // A packet left with a partial transport checksum for offload cannot be split: the link would sum
-    // only the first fragment. Complete it here (the field holds the pseudo-header sum, as Linux's
-    // CHECKSUM_PARTIAL; a zero result is sent as 0xFFFF, as skb_checksum_help does).
-    private static void FinishChecksum(PacketBuffer packet)
-    {
-        if (!packet.Gso.NeedsChecksum)
-        {
-            return;
-        }
-        var transport = packet.TransportHeader;
-        int at = packet.Gso.ChecksumOffset;
-        if (transport.Length >= at + 2)
-        {
-            var sum = new ChecksumAccumulator(0);
-            foreach (var v in packet.Views)
-            {
-                sum.Add(v.Span);
-            }
-            ushort value = Checksum.Finish(sum.Sum);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(transport[at..], value == 0 ? (ushort)0xFFFF : value);
-        }
-        packet.Gso = packet.Gso with { NeedsChecksum = false };
     }
 
     private ushort NextId(Route route, in NetworkHeaderParams parameters) =>

@@ -19,12 +19,14 @@ internal sealed class Icmpv6Handler
     private readonly Ipv6Protocol _ip;
     private readonly Icmpv6Stats _stats;
     private readonly IcmpRateLimiter _errorLimiter;
+    private readonly RouteCache _routes;
 
     public Icmpv6Handler(Ipv6Protocol ip)
     {
         _ip = ip;
         _stats = ip.IcmpStats;
         _errorLimiter = new IcmpRateLimiter(ip.Stack.Time, ip.Options.IcmpErrorsPerSecond, ip.Options.IcmpErrorBurst);
+        _routes = new RouteCache(ip.Stack);
     }
 
     /// <summary>Handles a message (IPv6 header consumed, the message is the data).</summary>
@@ -103,27 +105,19 @@ internal sealed class Icmpv6Handler
             return;
         }
         var local = destination.IsMulticast || !nic.HasAddress(destination) ? _ip.SelectSourceAddress(nic, source) : destination;
-        if (local.IsEmpty || _ip.Stack.FindRoute(source, out var route, local, nic.Id) != TcpipError.None)
+        if (local.IsEmpty || _routes.FindRoute(source, out var route, local, nic.Id) != TcpipError.None)
         {
             _stats.ErrorsSuppressed.Increment();
             return;
         }
-        if (!_errorLimiter.TryAcquire())
+        if (!_errorLimiter.TryTake())
         {
             _stats.ErrorsRateLimited.Increment();
             return;
         }
-        var transport = offending.TransportHeader;
-        int invoking = Math.Min(network.Length + transport.Length + offending.DataSize, MaxInvokingBytes);
-        var packet = PacketBuffer.Rent(route!.MaxHeaderLength + Icmpv6Header.Size, invoking);
+        var packet = IcmpErrorQuote.Rent(offending, MaxInvokingBytes, route!.MaxHeaderLength + Icmpv6Header.Size);
         try
         {
-            packet.TryGetContiguousData(out var body);
-            int n = Math.Min(network.Length, invoking);
-            network[..n].CopyTo(body);
-            int t = Math.Min(transport.Length, invoking - n);
-            transport[..t].CopyTo(body[n..]);
-            offending.CopyDataTo(0, body[(n + t)..]);
             var header = packet.PushHeader(HeaderKind.Transport, Icmpv6Header.Size);
             Icmpv6Header.Encode(header, type, code, word);
             SetChecksum(packet, local, source);
@@ -169,7 +163,8 @@ internal sealed class Icmpv6Handler
         var peer = request.SourceAddress;
         // RFC 4443 section 4.2: a reply to a multicast request comes from a unicast address of the interface.
         var local = request.DestinationAddress.IsMulticast ? _ip.SelectSourceAddress(nic, peer) : request.DestinationAddress;
-        if (peer.IsUnspecified || local.IsEmpty || _ip.Stack.FindRoute(peer, out var route, local, nic.Id) != TcpipError.None)
+        // The route is cached: a ping flood from one peer allocates nothing.
+        if (peer.IsUnspecified || local.IsEmpty || _routes.FindRoute(peer, out var route, local, nic.Id) != TcpipError.None)
         {
             _stats.EchoRepliesNotRouted.Increment();
             return;

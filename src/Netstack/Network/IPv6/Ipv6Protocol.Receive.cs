@@ -191,7 +191,7 @@ public sealed partial class Ipv6Protocol
                         return;
                     }
                     HandleFragment(nic, packet, fragment.NextHeader, fragment.FragmentOffset, fragment.MoreFragments,
-                        fragment.Identification, start, nextFieldOffset, headers);
+                        fragment.Identification, start, headers);
                     return;
                 }
                 case Ipv6NextHeader.NoNextHeader:
@@ -311,7 +311,7 @@ public sealed partial class Ipv6Protocol
     }
 
     private void HandleFragment(Nic nic, PacketBuffer packet, byte fragmentNext, int offset, bool more, uint identification,
-        int fragmentHeaderStart, int nextFieldOffset, int headers)
+        int fragmentHeaderStart, int headers)
     {
         Stats.FragmentsReceived.Increment();
         int length = packet.DataSize;
@@ -339,9 +339,7 @@ public sealed partial class Ipv6Protocol
             SendParameterProblem(nic, packet, Icmpv6Type.CodeIncompleteHeaderChain, 0);
             return;
         }
-        var info = new FragmentInfo(packet.SourceAddress, packet.DestinationAddress, identification, offset, length, more,
-            fragmentNext, fragmentHeaderStart, nextFieldOffset);
-        var whole = _reassembler.Add(nic.Id, packet, info);
+        var whole = _reassembler.Add(nic, packet, identification, offset, more);
         if (whole is null)
         {
             return;

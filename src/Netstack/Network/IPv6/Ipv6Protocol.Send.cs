@@ -108,6 +108,7 @@ public sealed partial class Ipv6Protocol
             Stats.DroppedSendTooBig.Increment();
             return TcpipError.MessageTooLong;
         }
+        FragmentBuilder.FinishChecksum(packet);
         int total = packet.Size;
         int count = (total + perFragment - 1) / perFragment;
         uint identification = NewIdentification();
@@ -120,10 +121,7 @@ public sealed partial class Ipv6Protocol
             {
                 int offset = k * perFragment;
                 int length = Math.Min(perFragment, total - offset);
-                var fragment = PacketBuffer.Rent(headroom);
-                fragment.CopyMetadataFrom(packet);
-                fragment.Gso = default;
-                AppendRange(fragment, packet, offset, length);
+                var fragment = FragmentBuilder.Rent(packet, offset, length, headroom);
                 var header = fragment.PushHeader(HeaderKind.Network, Ipv6Header.Size + Ipv6FragmentHeader.Size);
                 Ipv6Header.Encode(header, Ipv6FragmentHeader.Size + length, Ipv6NextHeader.Fragment, hopLimit,
                     route.LocalAddress, route.RemoteAddress, trafficClass, FlowLabel(packet));
@@ -149,28 +147,6 @@ public sealed partial class Ipv6Protocol
                 fragments[k] = null!;
             }
             ArrayPool<PacketBuffer>.Shared.Return(fragments);
-        }
-    }
-
-    // Appends views of source's bytes [offset, offset + length) to target's data (shared chunks, no copy).
-    private static void AppendRange(PacketBuffer target, PacketBuffer source, int offset, int length)
-    {
-        int position = 0;
-        int end = offset + length;
-        foreach (var view in source.Views)
-        {
-            int viewEnd = position + view.Length;
-            int from = Math.Max(offset, position);
-            int to = Math.Min(end, viewEnd);
-            if (from < to)
-            {
-                target.AppendView(view.Slice(from - position, to - from));
-            }
-            if (viewEnd >= end)
-            {
-                return;
-            }
-            position = viewEnd;
         }
     }
 

@@ -26,7 +26,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
         Options = options ?? new Ipv6Options();
         Options.Validate();
         _reassembler = new Ipv6Reassembler(Options, Stats, stack.Timers, OnReassemblyTimeout);
-        _pathMtu = new PathMtuCache(stack.Timers, Options.PathMtuTimeout, Options.MaxPathMtuEntries);
+        _pathMtu = new PathMtuCache(stack.Timers, Ipv6Header.MinimumMtu, Options.PathMtuTimeout, Options.MaxPathMtuEntries);
         _icmp = new Icmpv6Handler(this);
         _ndp = new NeighborDiscovery(this);
     }
@@ -80,7 +80,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     /// <inheritdoc/>
     public void OnNicRemoved(Nic nic)
     {
-        _reassembler.RemoveNic(nic.Id);
+        _reassembler.RemoveNic(nic);
         _ndp.OnNicRemoved(nic);
     }
 
@@ -92,17 +92,7 @@ public sealed partial class Ipv6Protocol : IIPProtocol
 
     /// <inheritdoc/>
     /// <remarks>The smallest of the link MTU, the MTU a router advertised and a path MTU learned from Packet Too Big.</remarks>
-    public int PathMtu(Nic nic, Address destination)
-    {
-        int mtu = nic.Mtu;
-        int advertised = _ndp.AdvertisedMtu(nic);
-        if (advertised > 0 && advertised < mtu)
-        {
-            mtu = advertised;
-        }
-        int learned = _pathMtu.Get(destination);
-        return learned > 0 && learned < mtu ? learned : mtu;
-    }
+    public int PathMtu(Nic nic, Address destination) => _pathMtu.Get(destination, LinkPathMtu(nic));
 
     /// <inheritdoc/>
     public Address SelectSourceAddress(Nic nic, Address destination) => SourceAddressSelection.Select(nic, destination);
@@ -110,31 +100,23 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     /// <inheritdoc/>
     public void SendIcmpError(Nic nic, PacketBuffer offending, IcmpErrorKind kind)
     {
-        switch (kind)
+        if (kind == IcmpErrorKind.ProtocolUnreachable)
         {
-            case IcmpErrorKind.PortUnreachable:
-                _icmp.SendError(nic, offending, Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodePortUnreachable);
-                break;
-            case IcmpErrorKind.HostUnreachable:
-                _icmp.SendError(nic, offending, Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeAddressUnreachable);
-                break;
-            case IcmpErrorKind.NetworkUnreachable:
-                _icmp.SendError(nic, offending, Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeNoRoute);
-                break;
-            case IcmpErrorKind.ReassemblyTimeout:
-                _icmp.SendError(nic, offending, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded);
-                break;
-            case IcmpErrorKind.TtlExceeded:
-                _icmp.SendError(nic, offending, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeHopLimitExceeded);
-                break;
-            case IcmpErrorKind.ProtocolUnreachable:
-                // RFC 4443 section 3.4: Parameter Problem code 1, pointing at the Next Header field naming the protocol.
-                var end = Ipv6HeaderChain.WalkPacket(offending.NetworkHeader, Options.MaxExtensionHeaders);
-                _icmp.SendError(nic, offending, Icmpv6Type.ParameterProblem, Icmpv6Type.CodeUnrecognizedNextHeader, (uint)end.NextFieldOffset);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not an ICMPv6 error this stack sends.");
+            // RFC 4443 section 3.4: Parameter Problem code 1, pointing at the Next Header field naming the protocol.
+            var end = Ipv6HeaderChain.WalkPacket(offending.NetworkHeader, Options.MaxExtensionHeaders);
+            _icmp.SendError(nic, offending, Icmpv6Type.ParameterProblem, Icmpv6Type.CodeUnrecognizedNextHeader, (uint)end.NextFieldOffset);
+            return;
         }
+        var (type, code) = kind switch
+        {
+            IcmpErrorKind.PortUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodePortUnreachable),
+            IcmpErrorKind.HostUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeAddressUnreachable),
+            IcmpErrorKind.NetworkUnreachable => (Icmpv6Type.DestinationUnreachable, Icmpv6Type.CodeNoRoute),
+            IcmpErrorKind.ReassemblyTimeout => (Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded),
+            IcmpErrorKind.TtlExceeded => (Icmpv6Type.TimeExceeded, Icmpv6Type.CodeHopLimitExceeded),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not an ICMPv6 error this stack sends."),
+        };
+        _icmp.SendError(nic, offending, type, code);
     }
 
     /// <summary>The default routers learned from router advertisements on <paramref name="nic"/>.</summary>
@@ -145,17 +127,23 @@ public sealed partial class Ipv6Protocol : IIPProtocol
     }
 
     /// <summary>The path MTU learned from Packet Too Big for <paramref name="destination"/>, or 0 when none holds.</summary>
-    public int LearnedPathMtu(Address destination) => _pathMtu.Get(destination);
+    public int LearnedPathMtu(Address destination) => _pathMtu.Learned(destination);
 
-    internal int UpdatePathMtu(Nic nic, Address destination, int reported) =>
-        _pathMtu.Update(destination, reported, PathMtu(nic, destination));
-
-    private void OnReassemblyTimeout(int nicId, PacketBuffer first)
+    /// <summary>Lowers the path MTU towards <paramref name="destination"/> (from Packet Too Big); returns the path MTU now in force.</summary>
+    internal int UpdatePathMtu(Nic nic, Address destination, int reported)
     {
-        // RFC 8200 section 4.5: Time Exceeded code 1 to the source, about the first fragment.
-        if (Stack.TryGetNic(nicId, out var nic))
-        {
-            _icmp.SendError(nic, first, Icmpv6Type.TimeExceeded, Icmpv6Type.CodeReassemblyTimeExceeded);
-        }
+        _pathMtu.Lower(destination, reported, LinkPathMtu(nic), out int mtu);
+        return mtu;
     }
+
+    // The MTU before anything learned per destination: the link's, or less if a router advertised less.
+    private int LinkPathMtu(Nic nic)
+    {
+        int mtu = nic.Mtu;
+        int advertised = _ndp.AdvertisedMtu(nic);
+        return advertised > 0 && advertised < mtu ? advertised : mtu;
+    }
+
+    // RFC 8200 section 4.5: Time Exceeded code 1 to the source, about the first fragment.
+    private void OnReassemblyTimeout(Nic nic, PacketBuffer first) => SendIcmpError(nic, first, IcmpErrorKind.ReassemblyTimeout);
 }

@@ -331,16 +331,7 @@ internal sealed class NeighborDiscovery : ILinkAddressResolver
             _stats.DroppedNdpSolicitedToMulticast.Increment();
             return;
         }
-        LinkAddress targetLinkAddress = default;
-        var reader = new NdpOptionReader(na.Options);
-        while (reader.TryRead(out var option))
-        {
-            if (option.Type == NdpOptionType.TargetLinkLayerAddress)
-            {
-                targetLinkAddress = option.LinkAddress;
-            }
-        }
-        if (reader.Malformed)
+        if (!TryReadLinkAddressOption(na.Options, NdpOptionType.TargetLinkLayerAddress, out var targetLinkAddress))
         {
             _stats.DroppedNdpBadOption.Increment();
             return;
@@ -382,16 +373,7 @@ internal sealed class NeighborDiscovery : ILinkAddressResolver
             _stats.DroppedTooShort.Increment();
             return;
         }
-        LinkAddress sourceLinkAddress = default;
-        var reader = new NdpOptionReader(ra.Options);
-        while (reader.TryRead(out var option))
-        {
-            if (option.Type == NdpOptionType.SourceLinkLayerAddress)
-            {
-                sourceLinkAddress = option.LinkAddress;
-            }
-        }
-        if (reader.Malformed)
+        if (!TryReadLinkAddressOption(ra.Options, NdpOptionType.SourceLinkLayerAddress, out var sourceLinkAddress))
         {
             _stats.DroppedNdpBadOption.Increment();
             return;
@@ -455,6 +437,21 @@ internal sealed class NeighborDiscovery : ILinkAddressResolver
             return existing;
         }
         return _ip.Stack.AddAddress(nic.Id, new AddressWithPrefix(address, 64), AddressKind.LinkLocal);
+    }
+
+    // The link-layer address option of `type` (the last one wins; empty when none); false when the options are malformed.
+    private static bool TryReadLinkAddressOption(ReadOnlySpan<byte> options, byte type, out LinkAddress address)
+    {
+        address = default;
+        var reader = new NdpOptionReader(options);
+        while (reader.TryRead(out var option))
+        {
+            if (option.Type == type)
+            {
+                address = option.LinkAddress;
+            }
+        }
+        return !reader.Malformed;
     }
 
     private static PacketBuffer NewMessage(Nic nic, int length, out Span<byte> message)

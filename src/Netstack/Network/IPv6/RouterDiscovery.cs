@@ -31,6 +31,8 @@ internal sealed class RouterDiscovery
     private readonly WheelTimer _solicitTimer;
     private int _solicitationsLeft;
     private bool _solicited;
+    private readonly Action<Address> _onRouterExpired;
+    private readonly Action<Subnet> _onPrefixExpired;
     private bool _removed;
     private volatile int _advertisedMtu;
 
@@ -41,6 +43,8 @@ internal sealed class RouterDiscovery
         _nic = nic;
         _wheel = ip.Stack.Timers;
         _solicitTimer = new WheelTimer(_wheel, static s => ((RouterDiscovery)s!).OnSolicitTimer(), this);
+        _onRouterExpired = OnRouterExpired;
+        _onPrefixExpired = OnPrefixExpired;
     }
 
     /// <summary>The MTU the routers advertised (0: none).</summary>
@@ -181,50 +185,18 @@ internal sealed class RouterDiscovery
         UpdateRouter(router, advertisement.RouterLifetime);
     }
 
-    private void UpdateRouter(Address router, uint lifetime)
-    {
-        var route = new RouteEntry(new Subnet(Address.AnyV6, 0), router, _nic.Id, DefaultRouteMetric);
-        lock (_gate)
-        {
-            if (_removed)
-            {
-                return;
-            }
-            if (lifetime == 0)
-            {
-                if (_routers.Remove(router, out var gone))
-                {
-                    gone.Cancel();
-                    _ip.Stack.Routes.RemoveAll(r => r == route);
-                }
-                return;
-            }
-            if (!_routers.TryGetValue(router, out var timer))
-            {
-                if (_routers.Count >= MaxRouters)
-                {
-                    return;
-                }
-                timer = new LifetimeTimer(_wheel, () => OnRouterExpired(router));
-                _routers.Add(router, timer);
-                _ip.Stack.AddRoute(route);
-            }
-            timer.SetSeconds(lifetime);
-        }
-    }
+    private void UpdateRouter(Address router, uint lifetime) =>
+        UpdateLearnedRoute(_routers, MaxRouters, router, DefaultRoute(router), lifetime, _onRouterExpired);
 
     private void OnRouterExpired(Address router)
     {
-        lock (_gate)
+        if (LifetimeEnded(_routers, router))
         {
-            if (_routers.TryGetValue(router, out var timer) && !timer.HasExpired)
-            {
-                timer.Arm();
-                return;
-            }
+            UpdateRouter(router, 0);
         }
-        UpdateRouter(router, 0);
     }
+
+    private RouteEntry DefaultRoute(Address router) => new(new Subnet(Address.AnyV6, 0), router, _nic.Id, DefaultRouteMetric);
 
     private void HandlePrefix(NdpPrefixInformation info)
     {
@@ -245,49 +217,66 @@ internal sealed class RouterDiscovery
         }
     }
 
-    private void UpdateOnLinkPrefix(Subnet subnet, uint valid)
+    private void UpdateOnLinkPrefix(Subnet subnet, uint valid) =>
+        UpdateLearnedRoute(_prefixes, MaxPrefixes, subnet, RouteEntry.OnLink(subnet, _nic.Id, PrefixRouteMetric), valid, _onPrefixExpired);
+
+    private void OnPrefixExpired(Subnet subnet)
     {
-        var route = RouteEntry.OnLink(subnet, _nic.Id, PrefixRouteMetric);
+        if (LifetimeEnded(_prefixes, subnet))
+        {
+            UpdateOnLinkPrefix(subnet, 0);
+        }
+    }
+
+    // A default router and an on-link prefix are both a route that lives as long as the advertisement says
+    // (RFC 4861 section 6.3.4): added with its first advertisement (while the table has room), renewed by
+    // later ones, removed by a zero lifetime or when the lifetime runs out.
+    private void UpdateLearnedRoute<TKey>(Dictionary<TKey, LifetimeTimer> table, int capacity, TKey key, RouteEntry route,
+        uint lifetime, Action<TKey> onExpired)
+        where TKey : notnull
+    {
         lock (_gate)
         {
             if (_removed)
             {
                 return;
             }
-            if (valid == 0)
+            if (lifetime == 0)
             {
-                if (_prefixes.Remove(subnet, out var gone))
+                if (table.Remove(key, out var gone))
                 {
                     gone.Cancel();
                     _ip.Stack.Routes.RemoveAll(r => r == route);
                 }
                 return;
             }
-            if (!_prefixes.TryGetValue(subnet, out var timer))
+            if (!table.TryGetValue(key, out var timer))
             {
-                if (_prefixes.Count >= MaxPrefixes)
+                if (table.Count >= capacity)
                 {
                     return;
                 }
-                timer = new LifetimeTimer(_wheel, () => OnPrefixExpired(subnet));
-                _prefixes.Add(subnet, timer);
+                timer = new LifetimeTimer(_wheel, () => onExpired(key));
+                table.Add(key, timer);
                 _ip.Stack.AddRoute(route);
             }
-            timer.SetSeconds(valid);
+            timer.SetSeconds(lifetime);
         }
     }
 
-    private void OnPrefixExpired(Subnet subnet)
+    // True when the lifetime of `key` really ran out; a renewal that raced the timer re-arms it instead.
+    private bool LifetimeEnded<TKey>(Dictionary<TKey, LifetimeTimer> table, TKey key)
+        where TKey : notnull
     {
         lock (_gate)
         {
-            if (_prefixes.TryGetValue(subnet, out var timer) && !timer.HasExpired)
+            if (table.TryGetValue(key, out var timer) && !timer.HasExpired)
             {
                 timer.Arm();
-                return;
+                return false;
             }
+            return true;
         }
-        UpdateOnLinkPrefix(subnet, 0);
     }
 
     private void UpdateSlaac(Subnet subnet, uint valid, uint preferred, bool onLink)

@@ -3,8 +3,9 @@ using Netstack.Stack;
 namespace Netstack.Transport.Udp;
 
 /// <summary>
-/// A route an endpoint looked up, with what it asked for and when, so the next datagram to the same place
-/// reuses it without a lookup (and without allocating). Immutable; replaced when stale.
+/// A route an endpoint looked up, with what it asked for and the <see cref="NetworkStack.RoutingGeneration"/>
+/// it was found under, so the next datagram to the same place reuses it without a lookup (and without
+/// allocating). Immutable; replaced when stale.
 /// </summary>
 internal sealed class CachedRoute
 {
@@ -28,22 +29,13 @@ internal sealed class CachedRoute
     /// <summary>The destination is a broadcast address of the route's NIC (sending needs the broadcast option).</summary>
     public bool IsBroadcast { get; }
 
-    /// <summary>Same question, and nothing changed since: the route table, the NIC's state, its addresses.</summary>
+    /// <summary>Same question, and nothing a route lookup depends on changed since.</summary>
     public bool Answers(NetworkStack stack, Address remote, Address local, int nic) =>
         Route.RemoteAddress == remote && RequestedLocal == local && RequestedNic == nic && IsCurrent(stack);
 
-    public bool IsCurrent(NetworkStack stack)
-    {
-        var route = Route;
-        if (Generation != stack.Routes.Generation || !route.Nic.Enabled)
-        {
-            return false;
-        }
-        if (!route.IsLocal)
-        {
-            return route.Nic.HasAddress(route.LocalAddress);
-        }
-        return route.Nic.HasAddress(route.RemoteAddress)
-            && (route.LocalAddress == route.RemoteAddress || stack.FindNicWithAddress(route.LocalAddress) is not null);
-    }
+    /// <summary>
+    /// Nothing a route lookup depends on changed since: the route table, the NICs, their addresses and the
+    /// addresses' states (<see cref="NetworkStack.RoutingGeneration"/>), so a lookup would answer the same.
+    /// </summary>
+    public bool IsCurrent(NetworkStack stack) => Generation == stack.RoutingGeneration;
 }

@@ -790,7 +790,7 @@ public sealed class UdpEndpoint : ITransportEndpoint, IDisposable
             cached = current;
             return TcpipError.None;
         }
-        long generation = _stack.Routes.Generation;
+        long generation = _stack.RoutingGeneration;
         var error = _stack.FindRoute(remote, out var route, local, nicId);
         if (error == TcpipError.NetworkUnreachable && nicId == 0 && remote.IsMulticast
             && GroupNic(remote, 0, out var nic) == TcpipError.None)

@@ -224,6 +224,36 @@ public sealed class Ipv4ReassemblyTests : IDisposable
     }
 
     [Fact]
+    public void ACopyThatClaimsToBeTheLastFragmentDisagreesAboutTheEnd()
+    {
+        // Same range and bytes as a fragment held with MF set, but MF clear: the end is checked first (as
+        // Linux does), so this is no exact duplicate.
+        var datagram = Datagram();
+        _h.Inject(TestPackets.FragmentOf(datagram, 512, 512, more: true));
+        _h.Inject(TestPackets.FragmentOf(datagram, 1024, 512, more: true));
+        _h.Inject(TestPackets.FragmentOf(datagram, 512, 512, more: false));
+        Assert.Equal(1, _h.Ip.Stats.DroppedFragmentInconsistent.Value);
+        Assert.Equal(0, _h.Ip.Stats.DroppedFragmentDuplicate.Value);
+        AssertNothingHeld();
+    }
+
+    [Fact]
+    public void TheWholeDatagramIsNotMarkedChecksumValidated()
+    {
+        // A link validates per frame: never the transport checksum of a datagram that arrived in fragments.
+        var endpoint = new ChecksumFlagEndpoint();
+        Assert.Equal(TcpipError.None, _h.Stack.Demuxer.Register(17, new TransportEndpointId(7, Us, 0, default), endpoint));
+        foreach (var f in TestPackets.Fragment(Datagram(), 1024))
+        {
+            var p = Netstack.Buffers.PacketBuffer.Rent(0, f);
+            p.RxChecksumValidated = true;
+            _h.Nic.DeliverNetworkPacket(NetworkProtocolNumber.IPv4, p);
+            p.Release();
+        }
+        Assert.Equal([false], endpoint.Validated);
+    }
+
+    [Fact]
     public void TooManyFragmentsDropTheDatagram()
     {
         Use(new Ipv4ProtocolOptions { MaxFragmentsPerDatagram = 8 });
@@ -256,6 +286,26 @@ public sealed class Ipv4ReassemblyTests : IDisposable
         {
             _h.Inject(f);
         }
+        Assert.Single(_ep.Packets);
+    }
+
+    [Fact]
+    public void TheDatagramThatJustGrewIsEvictedLast()
+    {
+        Use(new Ipv4ProtocolOptions { ReassemblyHighWater = 65536, ReassemblyLowWater = 32768 });
+        var oldest = TestPackets.Fragment(Datagram(id: 1), 1024);
+        _h.Inject(oldest[0]);
+        long each = _h.Ip.ReassemblyMemory;
+        for (ushort id = 2; _h.Ip.ReassemblyMemory + each <= 65536; id++)
+        {
+            _h.Inject(TestPackets.FragmentOf(Datagram(id: id), 0, 1024, more: true));
+        }
+        Assert.Equal(0, _h.Ip.Stats.ReassemblyEvicted.Value);
+        // The oldest datagram makes progress past the high water mark: the others go, it stays.
+        _h.Inject(oldest[1]);
+        Assert.True(_h.Ip.Stats.ReassemblyEvicted.Value > 0);
+        Assert.True(_h.Ip.ReassemblyMemory <= 32768);
+        _h.Inject(oldest[2]);
         Assert.Single(_ep.Packets);
     }
 
@@ -456,5 +506,16 @@ public sealed class Ipv4ReassemblyTests : IDisposable
         Assert.Equal(4 * PerThread, _ep.Packets.Count);
         Assert.Equal(0, _h.Stack.Stats.HandlerFaults.Value);
         AssertNothingHeld();
+    }
+
+    private sealed class ChecksumFlagEndpoint : ITransportEndpoint
+    {
+        public List<bool> Validated { get; } = new();
+
+        public void HandlePacket(Nic nic, in TransportEndpointId id, Netstack.Buffers.PacketBuffer packet) => Validated.Add(packet.RxChecksumValidated);
+
+        public void HandleError(in TransportEndpointId id, TransportError error)
+        {
+        }
     }
 }

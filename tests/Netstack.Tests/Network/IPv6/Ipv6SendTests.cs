@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Netstack.Buffers;
+using Netstack.Headers;
 using Netstack.Stack;
 using PacketDotNet;
 using static Netstack.Tests.Network.IPv6.Ipv6TestHost;
@@ -129,6 +130,27 @@ public sealed class Ipv6SendTests : IDisposable
         }
         var (_, got) = Assert.Single(other.Udp.Packets);
         Assert.Equal(data, got[8..]);
+    }
+
+    [Fact]
+    public void APartialChecksumIsCompletedBeforeFragmenting()
+    {
+        Assert.Equal(TcpipError.None, _host.Stack.FindRoute(Peer, out var route));
+        var data = new byte[4000];
+        new Random(3).NextBytes(data);
+        var udp = Udp(route!.LocalAddress, Peer, 1000, 7, data);
+        // Left for the link to finish (TX checksum offload): the field holds the pseudo-header sum.
+        var partial = (byte[])udp.Clone();
+        BinaryPrimitives.WriteUInt16BigEndian(partial.AsSpan(6), Checksum.PseudoHeaderSum(route.LocalAddress, Peer, 17, partial.Length));
+        var packet = PacketBuffer.Rent(route.MaxHeaderLength + 8, partial.AsSpan(8));
+        partial.AsSpan(0, 8).CopyTo(packet.PushHeader(HeaderKind.Transport, 8));
+        packet.Gso = new GsoOptions { NeedsChecksum = true, ChecksumOffset = 6 };
+        Assert.True(route.WritePackets([packet], new NetworkHeaderParams(17)).Ok);
+        packet.Release();
+
+        var frames = _host.Frames();
+        Assert.Equal(3, frames.Count);
+        Assert.Equal(udp, frames.SelectMany(f => f[(14 + 48)..]).ToArray());
     }
 
     [Fact]
