@@ -28,6 +28,15 @@ public static unsafe partial class InterfaceNative
     /// <summary>IFF_VNET_HDR: a virtio-net header precedes each packet.</summary>
     public const short IFF_VNET_HDR = 0x4000;
 
+    /// <summary>TUN_F_CSUM: the reader accepts packets with partial checksums (TUNSETOFFLOAD).</summary>
+    public const uint TUN_F_CSUM = 0x01;
+
+    /// <summary>TUN_F_TSO4: the reader accepts TCP/IPv4 super-segments (TUNSETOFFLOAD).</summary>
+    public const uint TUN_F_TSO4 = 0x02;
+
+    /// <summary>TUN_F_TSO6: the reader accepts TCP/IPv6 super-segments (TUNSETOFFLOAD).</summary>
+    public const uint TUN_F_TSO6 = 0x04;
+
     /// <summary>if_nametoindex(3); 0 when there is no such interface.</summary>
     [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint IfNameToIndex(string name);

@@ -20,5 +20,6 @@ public static class StackDefaults
     public static IReadOnlyList<Func<NetworkStack, ITransportProtocol>> TransportProtocols { get; } =
     [
         stack => new UdpProtocol(stack),
+        static stack => new Netstack.Transport.Tcp.TcpProtocol(stack),
     ];
 }

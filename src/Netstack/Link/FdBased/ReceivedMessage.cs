@@ -33,7 +33,11 @@ internal static unsafe class ReceivedMessage
         {
             return DispatchStatus.Progress;
         }
+        // A virtio-net header saying NEEDS_CSUM (the packet comes from a local socket with a partial
+        // checksum) or DATA_VALID (the host checked it) means the transport checksum is not to be verified.
+        bool checksumValid = skip > 0 && (slot.Head(length)[0] & (Headers.VirtioNetHeader.FlagNeedsChecksum | Headers.VirtioNetHeader.FlagDataValid)) != 0;
         var pkt = slot.TakePacket(length, skip);
+        pkt.RxChecksumValidated = checksumValid;
         slot.Refill();
         processor.Deliver(pkt, protocol);
         return DispatchStatus.Progress;
