@@ -19,6 +19,10 @@ internal static class DemoPlan
             await UdpAsync(client, v4, 64, RoundTrips, console, cancellationToken).ConfigureAwait(false),
             await UdpAsync(client, v6, 64, RoundTrips, console, cancellationToken).ConfigureAwait(false),
             await UdpAsync(client, v4, 4000, RoundTrips / 4, console, cancellationToken).ConfigureAwait(false),
+            await TcpTests.EchoAsync(client, v4, 64, RoundTrips, console, cancellationToken).ConfigureAwait(false),
+            await TcpTests.EchoAsync(client, v6, 64, RoundTrips, console, cancellationToken).ConfigureAwait(false),
+            await TcpTests.UploadAsync(client, v4, console, cancellationToken).ConfigureAwait(false),
+            await TcpTests.DownloadAsync(client, v4, console, cancellationToken).ConfigureAwait(false),
         };
         return results;
     }

@@ -17,4 +17,7 @@ internal interface IDemoClient
 
     /// <summary>A UDP client connected to <paramref name="target"/>:<paramref name="port"/>.</summary>
     DemoUdpClient OpenUdp(Address target, int port);
+
+    /// <summary>A TCP connection to <paramref name="target"/>:<paramref name="port"/> (Nagle off).</summary>
+    Task<DemoTcpClient> ConnectTcpAsync(Address target, int port, CancellationToken cancellationToken);
 }

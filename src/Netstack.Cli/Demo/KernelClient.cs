@@ -37,4 +37,20 @@ internal sealed class KernelClient(KernelNamespace ns, TimeSpan pingInterval) : 
             (buffer, token) => socket.ReceiveAsync(buffer, SocketFlags.None, token),
             socket);
     }
+
+    public async Task<DemoTcpClient> ConnectTcpAsync(Address target, int port, CancellationToken cancellationToken)
+    {
+        var socket = ns.Enter(() => new Socket(target.IsV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        try
+        {
+            socket.NoDelay = true;
+            await socket.ConnectAsync(new IPEndPoint(target.ToIPAddress(), port), cancellationToken).ConfigureAwait(false);
+            return new DemoTcpClient(new NetworkStream(socket, ownsSocket: true), () => socket.Shutdown(SocketShutdown.Send));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

@@ -31,7 +31,7 @@ internal static class KernelDemo
                 Addresses = [DemoRunner.HostV4, DemoRunner.HostV6],
                 VirtioHeader = true,
                 GsoMaxSize = HostOptions.DefaultGsoSize,
-                Services = ServiceKind.UdpEcho,
+                Services = ServiceKinds.Every,
             };
             device = ns.Enter(() => LinkDevice.Open(options, note => console.Say("  " + note)));
             ns.Ip($"addr add {DemoRunner.PeerV4} dev {Device}");

@@ -31,4 +31,11 @@ internal sealed class UserspaceClient(UserspaceHost host, EchoReplyTap tap, Time
             (buffer, token) => socket.ReceiveAsync(buffer, token),
             socket);
     }
+
+    public async Task<DemoTcpClient> ConnectTcpAsync(Address target, int port, CancellationToken cancellationToken)
+    {
+        var connection = await TcpConnection.ConnectAsync(host.Stack, new IPEndPoint(target.ToIPAddress(), port), cancellationToken: cancellationToken).ConfigureAwait(false);
+        connection.NoDelay = true;
+        return new DemoTcpClient(connection.Stream, connection.ShutdownWrite);
+    }
 }

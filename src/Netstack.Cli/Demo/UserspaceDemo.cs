@@ -26,7 +26,7 @@ internal static unsafe class UserspaceDemo
         ServiceHost? services = null;
         try
         {
-            var kinds = ServiceKind.UdpEcho;
+            var kinds = ServiceKinds.Every;
             server = UserspaceHost.Start(Link("socketpair0", serverFd), [DemoRunner.HostV4, DemoRunner.HostV6], []);
             EchoReplyTap? tap = null;
             client = UserspaceHost.Start(Link("socketpair1", clientFd), [DemoRunner.PeerV4, DemoRunner.PeerV6], [], wrap: e => tap = new EchoReplyTap(e));

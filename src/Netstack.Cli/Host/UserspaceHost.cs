@@ -6,6 +6,7 @@ using Netstack.Network.IPv4;
 using Netstack.Network.IPv6;
 using Netstack.Stack;
 using Netstack.Stack.Counters;
+using Netstack.Transport.Tcp;
 using Netstack.Transport.Udp;
 
 namespace Netstack.Cli.Host;
@@ -54,7 +55,7 @@ internal sealed class UserspaceHost : IDisposable
     /// <summary>The NIC (its counters stay readable after the host is disposed).</summary>
     public Nic Nic { get; private set; } = null!;
 
-    /// <summary>The stack's counter groups worth showing: NIC, stack, IPv4, ICMPv4, ARP, IPv6, ICMPv6, UDP, faults.</summary>
+    /// <summary>The stack's counter groups worth showing: NIC, stack, IPv4, ICMPv4, ARP, IPv6, ICMPv6, UDP, TCP, faults.</summary>
     public IReadOnlyList<CounterGroup> CounterGroups
     {
         get
@@ -77,6 +78,10 @@ internal sealed class UserspaceHost : IDisposable
             if (Stack.GetTransportProtocol(TransportProtocolNumber.Udp) is UdpProtocol udp)
             {
                 groups.Add(udp.Stats);
+            }
+            if (Stack.GetTransportProtocol(TransportProtocolNumber.Tcp) is TcpProtocol tcp)
+            {
+                groups.Add(tcp.Stats);
             }
             if (Faults is not null)
             {

@@ -15,9 +15,8 @@ internal sealed class ServiceHost : IDisposable
     /// <summary>The counters of each running service, in <c>--serve</c> order.</summary>
     public IReadOnlyList<ServiceStats> Stats => _stats;
 
-    /// <summary>Starts <paramref name="kinds"/> on <paramref name="stack"/>; UDP echo answers on each of <paramref name="addresses"/>.</summary>
+    /// <summary>Starts <paramref name="kinds"/> on <paramref name="stack"/> for the address families of <paramref name="addresses"/>.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">A port is taken.</exception>
-    /// <exception cref="InvalidOperationException">A service needs a transport the stack does not run.</exception>
     public static ServiceHost Start(NetworkStack stack, ServiceKind kinds, IReadOnlyList<Address> addresses, int backlog)
     {
         var host = new ServiceHost();
@@ -27,10 +26,17 @@ internal sealed class ServiceHost : IDisposable
             {
                 host.Add(UdpEchoService.Start(stack, addresses), s => s.Stats);
             }
-            var tcp = kinds & (ServiceKind.Echo | ServiceKind.Discard | ServiceKind.Chargen);
-            if (tcp != ServiceKind.None)
+            if (kinds.HasFlag(ServiceKind.Echo))
             {
-                throw new InvalidOperationException($"--serve: {ServiceKinds.Describe(tcp)} need TCP, which this build of the stack does not have yet.");
+                host.Add(TcpService.Start(stack, "echo", 7, addresses, backlog, TcpEchoHandler.HandleAsync), s => s.Stats);
+            }
+            if (kinds.HasFlag(ServiceKind.Discard))
+            {
+                host.Add(TcpService.Start(stack, "discard", 9, addresses, backlog, TcpDiscardHandler.HandleAsync), s => s.Stats);
+            }
+            if (kinds.HasFlag(ServiceKind.Chargen))
+            {
+                host.Add(TcpService.Start(stack, "chargen", 19, addresses, backlog, TcpChargenHandler.HandleAsync), s => s.Stats);
             }
             return host;
         }

@@ -26,6 +26,10 @@ public sealed class DemoCliTests
         Assert.Matches(@"UDP echo 64 B v4 +kernel socket +200 +200 +0 ", output);
         Assert.Matches(@"UDP echo 64 B v6 +kernel socket +200 +200 +0 ", output);
         Assert.Matches(@"UDP echo 4000 B v4 \(fragmented\) +kernel socket +50 +50 +0 ", output);
+        Assert.Matches(@"TCP echo 64 B v4 +kernel socket +200 +200 +0 ", output);
+        Assert.Matches(@"TCP echo 64 B v6 +kernel socket +200 +200 +0 ", output);
+        Assert.Matches(@"TCP upload to :9 v4 +kernel socket +[0-9.]+ [KMG]?B in [0-9.]+s: [0-9.]+ [kMG]bit/s", output);
+        Assert.Matches(@"TCP download from :19 v4 +kernel socket +[0-9.]+ [KMG]?B in [0-9.]+s: [0-9.]+ [kMG]bit/s", output);
         Assert.Contains("every test passed", output);
         Assert.Contains($"removed the namespace netstack-demo-{cli.Pid}", output);
         Assert.DoesNotContain($"netstack-demo-{cli.Pid}", Shell.Check("ip netns list").Output);
@@ -75,6 +79,8 @@ public sealed class DemoCliTests
         Assert.Matches(@"ping fd00::2 +own probe \(stack IP layer\) +20 +20 +0 ", output);
         Assert.Matches(@"UDP echo 64 B v4 +userspace socket +200 +200 +0 ", output);
         Assert.Matches(@"UDP echo 4000 B v4 \(fragmented\) +userspace socket +50 +50 +0 ", output);
+        Assert.Matches(@"TCP echo 64 B v6 +userspace socket +200 +200 +0 ", output);
+        Assert.Matches(@"TCP download from :19 v4 +userspace socket +[0-9.]+ [KMG]?B in [0-9.]+s: [0-9.]+ [kMG]bit/s", output);
         Assert.Contains("every test passed", output);
     }
 

@@ -69,13 +69,47 @@ public sealed class UpCliTests
     }
 
     [SkippableFact]
+    public void TheHarnessCommandLineServesTcpEchoDiscardAndChargen()
+    {
+        Privileges.RequireNetworkAdmin();
+        Privileges.RequireTool("socat");
+        using var ns = new NetNamespace();
+        ns.Check("ip tuntap add dev bpd0 mode tun");
+        ns.Check("ip addr add 198.18.0.1/24 dev bpd0");
+        ns.Check("ip -6 addr add fd42:ba5e::1/64 dev bpd0 nodad");
+        ns.Check("ip link set bpd0 up");
+        using var cli = CliProcess.Start("up --tun bpd0 --address 198.18.0.2/24 --address fd42:ba5e::2/64 --serve echo,discard,chargen,udp-echo", ns);
+        cli.WaitForLine("running;");
+        Assert.Contains("services: echo (tcp/7), discard (tcp/9), chargen (tcp/19), udp-echo (udp/7)", cli.Output);
+
+        AssertTcpEcho(ns, "198.18.0.2", "hello over tcp");
+        AssertTcpEcho(ns, "[fd42:ba5e::2]", "hello over tcp v6");
+        // Discard takes a megabyte and closes when the client does.
+        ns.Check("sh -c \"head -c 1000000 /dev/zero | socat -u - TCP:198.18.0.2:9\"");
+        // Chargen: RFC 864 lines, the first starting with the space character, the next one character later.
+        var lines = ns.Check("sh -c \"socat -u TCP:198.18.0.2:19 - | head -c 148\"").Output;
+        string printable = new(Enumerable.Range(' ', 95).Select(c => (char)c).ToArray());
+        Assert.Equal(printable[..72] + "\r\n" + printable[1..73] + "\r\n", lines);
+        var count = ns.Check("sh -c \"socat -u TCP:[fd42:ba5e::2]:19 - | head -c 3000000 | wc -c\"").Output.Trim();
+        Assert.Equal("3000000", count);
+
+        cli.Signal("TERM");
+        Assert.True(cli.WaitForExit(Exit), cli.Output);
+        Assert.True(cli.ExitCode == 0, cli.Output);
+        Assert.Contains("echo 0 open/2 total", cli.Output);
+        Assert.Contains("discard 0 open/1 total 1.0 MB in", cli.Output);
+        Assert.Contains("chargen 0 open/2 total", cli.Output);
+        Assert.Contains("tcp: ", cli.Output);
+    }
+
+    [SkippableFact]
     public void TapWithAMacResolvesBothWays()
     {
         Privileges.RequireNetworkAdmin();
         Privileges.RequireTool("ping");
         Privileges.RequireTool("socat");
         using var ns = new NetNamespace();
-        using var cli = CliProcess.Start("up --tap nsp0 --mac 02:00:c6:12:00:02 --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo", ns);
+        using var cli = CliProcess.Start("up --tap nsp0 --mac 02:00:c6:12:00:02 --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo,echo", ns);
         cli.WaitForLine("running;");
         Assert.Contains("TAP nsp0 (created by this process): MTU 1500, MAC 02:00:c6:12:00:02", cli.Output);
         ns.Check("ip addr add 10.1.0.1/24 dev nsp0");
@@ -84,6 +118,7 @@ public sealed class UpCliTests
         // The host's IPv6 address is usable after duplicate address detection (1 s).
         AssertPings(ns, "fd01::2", deadline: 5);
         AssertUdpEcho(ns, "[fd01::2]", "over tap");
+        AssertTcpEcho(ns, "10.1.0.2", "tcp over tap");
         Assert.Contains("02:00:c6:12:00:02", ns.Check("ip neigh show 10.1.0.2").Output);
         Assert.Contains("02:00:c6:12:00:02", ns.Check("ip -6 neigh show fd01::2").Output);
         cli.Signal("TERM");
@@ -111,12 +146,13 @@ public sealed class UpCliTests
         ns.Check($"sysctl -qw net.ipv6.conf.{VethPair.B}.disable_ipv6=0");
         ns.Check($"ip addr add 10.1.0.1/24 dev {VethPair.B}");
         ns.Check($"ip -6 addr add fd01::1/64 dev {VethPair.B} nodad");
-        using var cli = CliProcess.Start($"up --packet {VethPair.A} --dispatch {dispatch} --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo --no-dad", ns);
+        using var cli = CliProcess.Start($"up --packet {VethPair.A} --dispatch {dispatch} --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo,echo --no-dad", ns);
         cli.WaitForLine("running;");
         Assert.Contains($"AF_PACKET on {VethPair.A}: MTU 1500, MAC {VethPair.MacA}, dispatch {dispatch}", cli.Output);
         AssertPings(ns, "10.1.0.2");
         AssertPings(ns, "fd01::2");
         AssertUdpEcho(ns, "10.1.0.2", $"veth {dispatch}");
+        AssertTcpEcho(ns, "[fd01::2]", $"tcp veth {dispatch}");
         cli.Signal("TERM");
         Assert.True(cli.WaitForExit(Exit), cli.Output);
         Assert.True(cli.ExitCode == 0, cli.Output);
@@ -255,6 +291,12 @@ public sealed class UpCliTests
         var r = ns.Run($"ping {v6}-c {count} -i 0.2 -W 2 {wait}{target}");
         Assert.True(r.Output.Contains($"{count} received", StringComparison.Ordinal) || (deadline > 0 && r.ExitCode == 0),
             $"ping {target}: {r.Output} {r.Error}");
+    }
+
+    private static void AssertTcpEcho(NetNamespace ns, string target, string payload)
+    {
+        var r = ns.Run($"sh -c \"printf '{payload}' | socat -t 5 - TCP:{target}:7\"");
+        Assert.True(r.Output == payload, $"TCP echo from {target}: '{r.Output}' {r.Error}");
     }
 
     private static void AssertUdpEcho(NetNamespace ns, string target, string payload)
