@@ -245,7 +245,10 @@ internal sealed record HostOptions
             }
         }
 
-        bool virtio = kind != LinkKind.Packet;
+        // The virtio-net header is on by default everywhere but on a PACKET_MMAP ring, whose frames are sized for
+        // the MTU: the kernel's 64 KiB GSO packets would not fit in them.
+        bool ring = kind == LinkKind.Packet && dispatch == PacketDispatchMode.PacketMmap;
+        bool virtio = !ring;
         switch (raw.VirtioHeader)
         {
             case null:
@@ -265,16 +268,21 @@ internal sealed record HostOptions
         {
             errors.Add($"--gso: {gso} is out of range; allowed: 0 (off) or up to {FdBasedEndpointOptions.MaxGsoSize} bytes.");
         }
-        else if (gso != 0 && kind != LinkKind.Packet && !virtio)
+        else if (ring && (gso != 0 || virtio))
         {
-            errors.Add("--gso: GSO through a TUN/TAP device needs the virtio-net header; use --vnet-hdr on or --gso 0.");
+            errors.Add("--gso/--vnet-hdr: --dispatch mmap reads a PACKET_MMAP ring whose frames are sized for the MTU, too small for the " +
+                       "kernel's 64 KiB GSO packets; use --dispatch recvmmsg (the default) for GSO, or leave GSO off with mmap.");
+        }
+        else if (gso != 0 && !virtio)
+        {
+            errors.Add("--gso: GSO needs the virtio-net header; use --vnet-hdr on or --gso 0.");
         }
         if (kind == LinkKind.Packet)
         {
-            // An AF_PACKET socket carries the virtio-net header exactly when it hands GSO packets to the kernel.
-            if (raw.VirtioHeader == "on" && raw.Gso is null)
+            // An AF_PACKET socket carries the virtio-net header (PACKET_VNET_HDR) exactly when it hands GSO packets to the kernel.
+            if (raw.VirtioHeader == "on" && gso == 0 && !ring)
             {
-                gso = DefaultGsoSize;
+                errors.Add("--vnet-hdr: with --packet the virtio-net header comes with GSO; drop --gso 0 or use --vnet-hdr off.");
             }
             virtio = gso != 0;
         }
