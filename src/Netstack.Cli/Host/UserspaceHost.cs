@@ -195,21 +195,6 @@ internal sealed class UserspaceHost : IDisposable
         }
     }
 
-    /// <summary>Waits until every address accepts traffic (DAD done) or <paramref name="timeout"/> passes; false on timeout.</summary>
-    public bool WaitForAddresses(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Nic.Addresses.Any(a => a.State == AddressState.Tentative))
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                return false;
-            }
-            Thread.Sleep(20);
-        }
-        return true;
-    }
-
     private void OnLinkClosed(TcpipError error) => LinkClosed?.Invoke(error);
 
     /// <summary>Removes the NIC (the link's readers stop), then disposes the link chain, the capture and the stack.</summary>

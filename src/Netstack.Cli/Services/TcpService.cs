@@ -78,7 +78,10 @@ internal sealed class TcpService : IAsyncDisposable
                 return;
             }
             Stats.Opened();
-            _connections[connection] = ServeAsync(connection, token);
+            // Listed before the handler starts: a handler that ends at once removes its own entry.
+            _connections[connection] = Task.CompletedTask;
+            var serving = ServeAsync(connection, token);
+            _connections.TryUpdate(connection, serving, Task.CompletedTask);
         }
     }
 
