@@ -20,6 +20,7 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     private readonly TcpEndpoint _endpoint;
     private readonly TcpStream _stream;
     private int _disposed;
+    private LingerOption? _linger;
 
     internal TcpConnection(TcpEndpoint endpoint)
     {
@@ -95,7 +96,19 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// enabled with 0 seconds, an abort with RST; enabled with N seconds, <see cref="DisposeAsync"/> waits up to N
     /// seconds for the peer to acknowledge everything, then aborts.
     /// </summary>
-    public LingerOption? LingerState { get; set; }
+    /// <exception cref="ArgumentOutOfRangeException">An enabled linger time outside 0..65535 seconds (as <c>Socket.LingerState</c>).</exception>
+    public LingerOption? LingerState
+    {
+        get => _linger;
+        set
+        {
+            if (value is { Enabled: true, LingerTime: < 0 or > ushort.MaxValue })
+            {
+                throw new ArgumentOutOfRangeException(nameof(LingerState), value.LingerTime, "LingerState.LingerTime must be 0..65535 seconds.");
+            }
+            _linger = value;
+        }
+    }
 
     /// <summary>The random flow hash that picks this connection's fd on a multi-fd link.</summary>
     public uint FlowHash => _endpoint.Hash;
@@ -110,11 +123,11 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// </summary>
     /// <exception cref="SocketException">Refused, timed out, unreachable, or the local address or port is unusable.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the attempt is aborted.</exception>
-    public static async Task<TcpConnection> ConnectAsync(NetworkStack stack, IPEndPoint remoteEndPoint, IPEndPoint? localEndPoint, TcpConnectionSettings? settings = null, CancellationToken cancellationToken = default)
+    public static Task<TcpConnection> ConnectAsync(NetworkStack stack, IPEndPoint remoteEndPoint, IPEndPoint? localEndPoint, TcpConnectionSettings? settings = null, CancellationToken cancellationToken = default)
     {
+        // Argument errors are thrown here, not through the task (as Socket.ConnectAsync does).
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(remoteEndPoint);
-        cancellationToken.ThrowIfCancellationRequested();
         var protocol = TcpProtocol.From(stack);
         settings ??= protocol.Options.DefaultConnectionSettings;
         settings.Validate();
@@ -129,6 +142,15 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         {
             throw new ArgumentException($"The local endpoint {localEndPoint} is not of the remote endpoint's address family.", nameof(localEndPoint));
         }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TcpConnection>(cancellationToken);
+        }
+        return ConnectCoreAsync(protocol, settings, remote, local, cancellationToken);
+    }
+
+    private static async Task<TcpConnection> ConnectCoreAsync(TcpProtocol protocol, TcpConnectionSettings settings, FullAddress remote, FullAddress local, CancellationToken cancellationToken)
+    {
         var localAddress = local.Address.IsUnspecified ? default : local.Address;
         int nicId = remote.NicId != 0 ? remote.NicId : local.NicId;
         var error = TcpEndpoint.Connect(protocol, settings, remote.Address, remote.Port, localAddress, local.Port, nicId, out var endpoint);

@@ -63,6 +63,33 @@ public sealed class TransportDemuxer
         }
     }
 
+    /// <summary>
+    /// Puts <paramref name="replacement"/> in <paramref name="current"/>'s place for <paramref name="id"/> in one
+    /// step, so no packet finds the id empty in between (TCP hands a connection over to its TIME-WAIT state
+    /// this way). False when <paramref name="current"/> was not registered there.
+    /// </summary>
+    public bool Replace(byte protocol, in TransportEndpointId id, ITransportEndpoint current, ITransportEndpoint replacement)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        var key = new Key(protocol, id);
+        lock (_gate)
+        {
+            if (!_table.TryGetValue(key, out var set))
+            {
+                return false;
+            }
+            int i = Array.IndexOf(set.Endpoints, current);
+            if (i < 0)
+            {
+                return false;
+            }
+            var endpoints = (ITransportEndpoint[])set.Endpoints.Clone();
+            endpoints[i] = replacement;
+            _table[key] = new EndpointSet(endpoints, set.ReusePort);
+            return true;
+        }
+    }
+
     /// <summary>The endpoint that would receive a unicast packet for <paramref name="id"/>, if any.</summary>
     public ITransportEndpoint? Find(byte protocol, in TransportEndpointId id)
     {

@@ -21,5 +21,10 @@ public enum TransportErrorKind
     ParameterProblem,
 }
 
-/// <summary>An error for a transport endpoint: its kind and a kind-specific value (the MTU for <see cref="TransportErrorKind.PacketTooBig"/>).</summary>
-public readonly record struct TransportError(TransportErrorKind Kind, int Info = 0);
+/// <summary>
+/// An error for a transport endpoint: its kind, a kind-specific value (the MTU for
+/// <see cref="TransportErrorKind.PacketTooBig"/>), and bytes 4 to 7 of the quoted transport header (TCP's
+/// sequence number, which TCP checks against what it has in flight, RFC 5927 4.1), or -1 when the message
+/// quoted fewer than 8 bytes of it.
+/// </summary>
+public readonly record struct TransportError(TransportErrorKind Kind, int Info = 0, long QuotedWord = -1);

@@ -329,7 +329,7 @@ public sealed class FdBasedEndpoint : ILinkEndpoint
             var fd = _fds[i];
             var processor = new InboundProcessor(dispatcher, Statistics, _options.EthernetHeader, fd.VirtioHeader && _rings[i] is null, _options.Address);
             IInboundDispatcher inbound = _rings[i] is { } ring
-                ? new PacketMmapDispatcher(ring, processor, Statistics, _pool)
+                ? new PacketMmapDispatcher(ring, processor, Statistics, _pool, fd.VirtioHeader)
                 : fd.IsSocket && _options.PacketDispatchMode == PacketDispatchMode.RecvMmsg
                     ? new RecvMmsgDispatcher(fd, processor, _pool)
                     : new ReadvDispatcher(fd, processor, _pool);

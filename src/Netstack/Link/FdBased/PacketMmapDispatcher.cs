@@ -16,12 +16,14 @@ internal sealed unsafe class PacketMmapDispatcher : IInboundDispatcher
     private readonly LinkStatistics _stats;
     private readonly ChunkPool _pool;
     private readonly Chunk[] _chunks = new Chunk[2];
+    private readonly bool _virtioHeader;
     private bool _owner;
     private bool _disposed;
 
-    public PacketMmapDispatcher(PacketRing ring, InboundProcessor processor, LinkStatistics stats, ChunkPool pool)
+    public PacketMmapDispatcher(PacketRing ring, InboundProcessor processor, LinkStatistics stats, ChunkPool pool, bool virtioHeader = false)
     {
         _ring = ring;
+        _virtioHeader = virtioHeader;
         _processor = processor;
         _stats = stats;
         _pool = pool;
@@ -86,6 +88,13 @@ internal sealed unsafe class PacketMmapDispatcher : IInboundDispatcher
         }
         var pkt = PacketBuffer.FromChunks(_chunks.AsSpan(0, count), length, _pool);
         _chunks.AsSpan().Clear();
+        // As on the other dispatchers: NEEDS_CSUM (a local sender's partial checksum) or DATA_VALID (the host
+        // checked it) in the virtio-net header before tp_mac means the transport checksum is not to be verified.
+        if (_virtioHeader && header->MacOffset >= Headers.VirtioNetHeader.Size)
+        {
+            byte flags = *((byte*)header + header->MacOffset - Headers.VirtioNetHeader.Size);
+            pkt.RxChecksumValidated = (flags & (Headers.VirtioNetHeader.FlagNeedsChecksum | Headers.VirtioNetHeader.FlagDataValid)) != 0;
+        }
         _processor.Deliver(pkt, protocol);
     }
 

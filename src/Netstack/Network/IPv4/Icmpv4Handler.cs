@@ -297,6 +297,10 @@ internal sealed class Icmpv4Handler
                 BinaryPrimitives.ReadUInt16BigEndian(transport[2..]),
                 destination);
         }
+        if (transport.Length >= 8)
+        {
+            error = error with { QuotedWord = BinaryPrimitives.ReadUInt32BigEndian(transport[4..]) };
+        }
         if (_stack.DeliverTransportError(protocol, id, error))
         {
             _stats.ErrorsDelivered.Increment();

@@ -246,6 +246,10 @@ internal sealed class Icmpv6Handler
             var id = new TransportEndpointId(
                 BinaryPrimitives.ReadUInt16BigEndian(ports), originalSource,
                 BinaryPrimitives.ReadUInt16BigEndian(ports[2..]), originalDestination);
+            if (end.UpperOffset + 8 <= invoking.Length)
+            {
+                error = error with { QuotedWord = BinaryPrimitives.ReadUInt32BigEndian(ports[4..]) };
+            }
             _ip.Stack.DeliverTransportError(end.UpperLayer, id, error);
         }
     }

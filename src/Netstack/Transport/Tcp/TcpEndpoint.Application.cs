@@ -19,7 +19,7 @@ internal sealed partial class TcpEndpoint
         while (true)
         {
             ValueTask wait;
-            lock (_gate)
+            using (Enter())
             {
                 if (_state is not (TcpState.SynSent or TcpState.SynReceived))
                 {
@@ -47,7 +47,7 @@ internal sealed partial class TcpEndpoint
             while (true)
             {
                 ValueTask wait;
-                lock (_gate)
+                using (Enter())
                 {
                     int n = TryRead(buffer.Span);
                     if (n != WouldBlock)
@@ -80,7 +80,7 @@ internal sealed partial class TcpEndpoint
             while (true)
             {
                 ValueTask wait;
-                lock (_gate)
+                using (Enter())
                 {
                     int r = TryWrite(data.Span, ref written);
                     if (r != WouldBlock)
@@ -101,7 +101,7 @@ internal sealed partial class TcpEndpoint
     /// <summary>Sends any data Nagle's algorithm holds back now (once), without waiting for acknowledgments.</summary>
     public void Push()
     {
-        lock (_gate)
+        using (Enter())
         {
             if (CanSendData && DataEnd.GreaterThan(_sndNxt))
             {
@@ -120,7 +120,7 @@ internal sealed partial class TcpEndpoint
     /// <summary>Closes the sending direction: a FIN follows the data already written (RFC 9293 3.10.4).</summary>
     public void ShutdownWrite()
     {
-        lock (_gate)
+        using (Enter())
         {
             QueueFin();
             FlushBatch();
@@ -133,7 +133,7 @@ internal sealed partial class TcpEndpoint
     /// </summary>
     public void Close()
     {
-        lock (_gate)
+        using (Enter())
         {
             if (_userClosed)
             {
@@ -141,7 +141,7 @@ internal sealed partial class TcpEndpoint
             }
             _userClosed = true;
             _receiveShutdown = true;
-            if (_receiveQueue.Length > 0 && IsSynchronized && _state != TcpState.TimeWait)
+            if (_receiveQueue.Length > 0 && IsSynchronized)
             {
                 _receiveQueue.Clear();
                 SendReset();
@@ -175,12 +175,12 @@ internal sealed partial class TcpEndpoint
     /// <summary>Aborts: RST to the peer, every buffer dropped (linger zero, RFC 9293 3.10.5).</summary>
     public void Abort()
     {
-        lock (_gate)
+        using (Enter())
         {
             _userClosed = true;
             _receiveShutdown = true;
             _receiveQueue.Clear();
-            if (IsSynchronized && _state != TcpState.TimeWait)
+            if (IsSynchronized)
             {
                 SendReset();
                 FlushBatch();
@@ -199,9 +199,9 @@ internal sealed partial class TcpEndpoint
         while (true)
         {
             ValueTask wait;
-            lock (_gate)
+            using (Enter())
             {
-                if (_state is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2 || (_finSent && _sndUna == _sndNxt))
+                if (_state is TcpState.Closed or TcpState.FinWait2 || (_finSent && _sndUna == _sndNxt))
                 {
                     return _error != TcpipError.None && _error != TcpipError.ConnectionAborted ? -(int)_error : 0;
                 }
@@ -215,7 +215,7 @@ internal sealed partial class TcpEndpoint
     public void UpdateSettings(TcpConnectionSettings settings)
     {
         settings.Validate();
-        lock (_gate)
+        using (Enter())
         {
             var old = _settings;
             _settings = settings;
@@ -250,7 +250,7 @@ internal sealed partial class TcpEndpoint
     {
         get
         {
-            lock (_gate)
+            using (Enter())
             {
                 return _settings;
             }
@@ -260,11 +260,11 @@ internal sealed partial class TcpEndpoint
     /// <summary>A snapshot of the connection's counters.</summary>
     public TcpConnectionStatistics GetStatistics()
     {
-        lock (_gate)
+        using (Enter())
         {
             return new TcpConnectionStatistics
             {
-                State = _state,
+                State = ReportedState,
                 SmoothedRtt = TimeSpan.FromMicroseconds(_rtt.SmoothedUs),
                 RttVariance = TimeSpan.FromMicroseconds(_rtt.VarianceUs),
                 MinRtt = _rtt.HasSample ? TimeSpan.FromMicroseconds(_rtt.MinimumUs) : TimeSpan.Zero,
@@ -385,7 +385,7 @@ internal sealed partial class TcpEndpoint
     /// </summary>
     private void MaybeSendWindowUpdate()
     {
-        if (!IsSynchronized || _finReceived || _state == TcpState.TimeWait)
+        if (!IsSynchronized || _finReceived)
         {
             return;
         }

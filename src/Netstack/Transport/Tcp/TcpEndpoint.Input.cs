@@ -8,68 +8,98 @@ namespace Netstack.Transport.Tcp;
 internal sealed partial class TcpEndpoint
 {
     /// <inheritdoc/>
+    /// <remarks>Never waits for the connection's lock: when it is held, the segment goes to the backlog.</remarks>
     public void HandlePacket(Nic nic, in TransportEndpointId id, PacketBuffer packet)
     {
-        if (!_protocol.TryParse(packet, out var segment))
+        if (!_protocol.TryParse(nic, packet, out var segment))
         {
             return;
         }
-        bool unmatched = false;
-        bool redeliver = false;
-        lock (_gate)
+        if (!TryEnterFromProtocol())
+        {
+            Backlog(new BacklogEntry(nic, segment, default));
+            return;
+        }
+        try
+        {
+            ProcessSegment(nic, segment);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    /// <summary>One segment, under the lock. A bug here aborts the connection rather than escaping to the receive thread.</summary>
+    private void ProcessSegment(Nic nic, in TcpSegment segment)
+    {
+        try
         {
             if (_state == TcpState.Closed)
             {
                 // Lost a race with our own close: the segment is as good as unmatched.
                 _protocol.Stats.DroppedClosed.Increment();
-                unmatched = true;
+                _protocol.HandleUnmatched(nic, segment.Packet, _id);
+                return;
             }
-            else
+            _segmentsReceived++;
+            _lastReceiveMs = _protocol.NowMs;
+            _keepaliveProbes = 0;
+            _persistProbes = 0;
+            switch (_state)
             {
-                _segmentsReceived++;
-                _lastReceiveMs = _protocol.NowMs;
-                _keepaliveProbes = 0;
-                _persistProbes = 0;
-                switch (_state)
-                {
-                    case TcpState.SynSent:
-                        ProcessSynSent(segment);
-                        break;
-                    case TcpState.TimeWait when segment.Flags == TcpFlags.Syn && AcceptsNewSyn(segment):
-                        // RFC 6191 / RFC 9293 3.6.1: a new incarnation may take over a TIME-WAIT four-tuple.
-                        EnterClosed();
-                        redeliver = true;
-                        break;
-                    default:
-                        ProcessSynchronized(segment);
-                        break;
-                }
-                if (_state != TcpState.Closed)
-                {
-                    Output();
-                    if (_unackedBytes > 0 && !_ackNow)
-                    {
-                        ArmDelayedAck();
-                    }
-                }
-                FlushBatch();
+                case TcpState.SynSent:
+                    ProcessSynSent(segment);
+                    break;
+                default:
+                    ProcessSynchronized(segment);
+                    break;
             }
+            if (_state != TcpState.Closed)
+            {
+                Output();
+                if (_unackedBytes > 0 && !_ackNow)
+                {
+                    ArmDelayedAck();
+                }
+            }
+            FlushBatch();
         }
-        if (unmatched)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _protocol.HandleUnmatched(nic, packet, id);
-        }
-        else if (redeliver && !_stack.Demuxer.Deliver(nic, TcpProtocol.ProtocolNumber, packet, id))
-        {
-            _protocol.HandleUnmatched(nic, packet, id);
+            OnInternalFault(e);
         }
     }
 
     /// <inheritdoc/>
     public void HandleError(in TransportEndpointId id, TransportError error)
     {
-        lock (_gate)
+        if (!TryEnterFromProtocol())
         {
+            Backlog(new BacklogEntry(null, default, error));
+            return;
+        }
+        try
+        {
+            HandleErrorLocked(error);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private void HandleErrorLocked(TransportError error)
+    {
+        try
+        {
+            // RFC 5927 4.1 (Linux's tcp_v4_err): the error must quote a sequence number we have in flight
+            // (SND.UNA to SND.NXT), or it may be a blind attack; one quoting too little cannot be checked.
+            if (error.QuotedWord < 0 || _state == TcpState.Closed || !new SeqNumber((uint)error.QuotedWord).InRange(_sndUna, _sndNxt + 1))
+            {
+                _protocol.Stats.DroppedIcmpOutOfWindow.Increment();
+                return;
+            }
             switch (error.Kind)
             {
                 case TransportErrorKind.PacketTooBig:
@@ -112,6 +142,10 @@ internal sealed partial class TcpEndpoint
                     break;
             }
             FlushBatch();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OnInternalFault(e);
         }
     }
 
@@ -203,8 +237,13 @@ internal sealed partial class TcpEndpoint
         }
         if (_state == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack | TcpFlags.Rst) && seg.Seq == _irs)
         {
-            // The peer did not get our SYN-ACK: send it again.
-            SendSyn();
+            // The peer did not get our SYN-ACK: send it again, rate-limited as answers to old segments are
+            // (Linux), and never timed for RTT (Karn: the ACK may answer either copy).
+            if (AllowOutOfWindowAnswer(challenge: false))
+            {
+                SendSyn();
+                _rttTiming = false;
+            }
             return;
         }
         int window = Math.Max(0, _rcvAdvertisedEdge - _rcvNxt);
@@ -239,6 +278,20 @@ internal sealed partial class TcpEndpoint
         }
         if (seg.Has(TcpFlags.Syn))
         {
+            if (IsSimultaneousOpenSynAck(seg))
+            {
+                // Simultaneous open (RFC 9293 figure 7): the peer's SYN-ACK acknowledges our SYN. Linux takes it
+                // as the handshake's ACK; RFC 5961's challenge ACK would cost a round trip or, with a peer that
+                // stays quiet, a SYN-ACK retransmission. A SYN's window is never scaled (RFC 7323 2.2): the
+                // field is rounded down to our unit, and the peer's next segment gives the exact value.
+                var ack = seg;
+                ack.Seq = seg.Seq + 1;
+                ack.Flags &= ~TcpFlags.Syn;
+                ack.Window = (ushort)(seg.Window >> _sndWndShift);
+                _ackNow = true;
+                ProcessSynchronized(ack);
+                return;
+            }
             // RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK, whatever its sequence number.
             SendRateLimitedAck(challenge: true);
             return;
@@ -306,12 +359,8 @@ internal sealed partial class TcpEndpoint
             }
             else if (finSeq.LessThan(_rcvNxt))
             {
-                // A FIN we already took: ACK it again; in TIME-WAIT that restarts the wait (RFC 9293).
+                // A FIN we already took: ACK it again.
                 _ackNow = true;
-                if (_state == TcpState.TimeWait)
-                {
-                    ArmTimer(TimerKind.TimeWait, _protocol.Options.TimeWaitDuration);
-                }
             }
             else if (finSeq.LessThanEq(_rcvAdvertisedEdge) && !_finReceived)
             {
@@ -471,8 +520,11 @@ internal sealed partial class TcpEndpoint
             case TcpState.Established:
             case TcpState.FinWait1:
             case TcpState.FinWait2:
-            case TcpState.CloseWait:
                 Fail(TcpipError.ConnectionReset);
+                break;
+            case TcpState.CloseWait:
+                // The peer had finished sending: reads still end at its FIN, writes fail as Linux reports it (EPIPE).
+                Fail(TcpipError.ClosedForSend);
                 break;
             default:
                 EnterClosed();
@@ -485,6 +537,7 @@ internal sealed partial class TcpEndpoint
         _state = TcpState.Established;
         _timerKind = TimerKind.None;
         _synRetransmits = 0;
+        _firstUnackedSendMs = -1;
         var cc = CongestionControl.Create(_settings.CongestionControl, _sndMss, InitialWindow());
         _cc = cc;
         if (_rcvAdvertisedEdge == default || _rcvAdvertisedEdge.LessThan(_rcvNxt))
@@ -523,14 +576,10 @@ internal sealed partial class TcpEndpoint
         return !end.LessThan(leftEdge) && !seg.Seq.GreaterThan(_rcvNxt + window);
     }
 
-    private bool AcceptsNewSyn(in TcpSegment seg)
-    {
-        if (_timestampsEnabled && seg.Options.HasTimestamps)
-        {
-            return TimestampBefore(_tsRecent, seg.Options.TimestampValue);
-        }
-        return seg.Seq.GreaterThan(_rcvNxt);
-    }
+    /// <summary>A SYN-ACK without data that acknowledges our SYN while we are in SYN-RECEIVED after an active open.</summary>
+    private bool IsSimultaneousOpenSynAck(in TcpSegment seg) =>
+        _state == TcpState.SynReceived && _listener is null && seg.Has(TcpFlags.Ack) && !seg.Has(TcpFlags.Fin)
+        && seg.DataLength == 0 && seg.Seq + 1 == _rcvNxt && seg.Ack == _sndNxt;
 
     /// <summary>TS.Recent is trusted for 24 days (RFC 7323 5.5).</summary>
     private bool TsRecentValid() => _protocol.NowMs - _tsRecentMs < 24L * 24 * 3600 * 1000;

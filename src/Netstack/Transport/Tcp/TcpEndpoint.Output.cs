@@ -87,9 +87,10 @@ internal sealed partial class TcpEndpoint
                     if (windowRoom <= cwndRoom)
                     {
                         // Sender SWS avoidance: a window fragment is worth sending only when it is at least
-                        // half the largest window the peer offered; otherwise wait (the persist timer covers
-                        // the case where nothing is in flight to bring an update).
-                        if (length2 < _maxSndWnd / 2 || inFlight > 0)
+                        // half the largest window the peer offered; otherwise wait. With nothing in flight to
+                        // bring an update, the persist timer is the override timeout (RFC 9293 3.8.6.2.1):
+                        // when it fires, the fragment goes (as Linux's tcp_write_wakeup sends what fits).
+                        if ((length2 < _maxSndWnd / 2 || inFlight > 0) && !(_swsOverride && inFlight == 0))
                         {
                             if (inFlight == 0)
                             {
@@ -195,6 +196,7 @@ internal sealed partial class TcpEndpoint
         {
             _rttTiming = true;
             _rttStartUs = _protocol.NowUs;
+            _firstUnackedSendMs = _protocol.NowMs;
         }
         AddSegment(_iss, 0, flags, newData: false);
     }
@@ -205,18 +207,28 @@ internal sealed partial class TcpEndpoint
     /// <summary>RFC 5961 / RFC 9293: an ACK answering an unacceptable segment, at most one per rate-limit interval.</summary>
     private void SendRateLimitedAck(bool challenge)
     {
+        if (AllowOutOfWindowAnswer(challenge))
+        {
+            SendAck();
+        }
+    }
+
+    /// <summary>The per-connection budget for answers to invalid or old segments: one per interval.</summary>
+    private bool AllowOutOfWindowAnswer(bool challenge)
+    {
         long now = _protocol.NowMs;
         long interval = (long)_protocol.Options.InvalidSegmentAckInterval.TotalMilliseconds;
         if (_lastInvalidAckMs != long.MinValue && now - _lastInvalidAckMs < interval)
         {
-            return;
+            _protocol.Stats.RateLimitedAnswers.Increment();
+            return false;
         }
         _lastInvalidAckMs = now;
         if (challenge)
         {
             _protocol.Stats.ChallengeAcks.Increment();
         }
-        SendAck();
+        return true;
     }
 
     /// <summary>Sends a RST for this connection at SND.NXT.</summary>

@@ -86,6 +86,7 @@ internal sealed partial class TcpEndpoint
             _rttTiming = false;
         }
         _rtt.ResetBackoff();
+        _rtoExpiries = 0;
         _scoreboard.RemoveBelow(_sndUna);
         if (!_sackEnabled && _dupAcks > 0)
         {
@@ -256,14 +257,16 @@ internal sealed partial class TcpEndpoint
             return;
         }
         long nowMs = _protocol.NowMs;
-        if (_rtt.Backoff >= _protocol.Options.MaxRetransmits || UserTimeoutExpired(nowMs))
+        // Counted apart from the backoff exponent, which stops growing once the timeout reaches its maximum.
+        if (_rtoExpiries >= _protocol.Options.MaxRetransmits || UserTimeoutExpired(nowMs))
         {
             Fail(_softError != TcpipError.None ? _softError : TcpipError.Timeout);
             return;
         }
         _timeouts++;
         _protocol.Stats.Timeouts.Increment();
-        bool first = _rtt.Backoff == 0;
+        bool first = _rtoExpiries == 0;
+        _rtoExpiries++;
         _cc.OnRetransmitTimeout(_protocol.NowUs, _sndNxt - _sndUna, first);
         _rtt.BackOff();
         _recovery = RecoveryState.Loss;

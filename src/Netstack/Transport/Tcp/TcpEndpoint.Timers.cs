@@ -13,8 +13,25 @@ internal sealed partial class TcpEndpoint
     private long _timerScheduledMs;
     private long _delayedAckScheduledMs;
     private long _readWakeDeadlineMs;
+    private bool _swsOverride;
 
-    private void ArmRetransmit() => ArmTimer(TimerKind.Retransmit, _rtt.Rto);
+    /// <summary>
+    /// Arms the retransmission timer for the current RTO, cut short to when the user timeout would expire
+    /// (Linux's <c>tcp_clamp_rto_to_user_timeout</c>), so a connection gives up on time however far it backed off.
+    /// </summary>
+    private void ArmRetransmit()
+    {
+        var delay = _rtt.Rto;
+        if (_settings.UserTimeout is { } limit && _firstUnackedSendMs >= 0)
+        {
+            long remainingMs = (long)limit.TotalMilliseconds - (_protocol.NowMs - _firstUnackedSendMs);
+            if (remainingMs < delay.TotalMilliseconds)
+            {
+                delay = TimeSpan.FromMilliseconds(Math.Max(1, remainingMs));
+            }
+        }
+        ArmTimer(TimerKind.Retransmit, delay);
+    }
 
     /// <summary>
     /// Schedules on the wheel. The stack may be disposed while a connection still runs (a timer callback, an
@@ -32,10 +49,10 @@ internal sealed partial class TcpEndpoint
     }
 
     /// <summary>
-    /// A timer callback must never throw (it would take down the wheel's thread): a bug here is counted and
-    /// the connection aborted rather than left in an unknown state.
+    /// A receive path or timer callback must never throw (it would take down the reader's or the wheel's
+    /// thread): a bug is counted and the connection aborted rather than left in an unknown state.
     /// </summary>
-    private void OnTimerFault(Exception e)
+    private void OnInternalFault(Exception e)
     {
         _protocol.ReportInternalError(e);
         try
@@ -139,45 +156,58 @@ internal sealed partial class TcpEndpoint
 
     private void OnRetransmitTimer()
     {
-        lock (_gate)
+        if (!TryEnterFromProtocol())
         {
-            try
+            Defer(DeferredWork.RetransmitTimer);
+            return;
+        }
+        try
+        {
+            RetransmitTimerLocked();
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private void RetransmitTimerLocked()
+    {
+        try
+        {
+            if (_timerKind == TimerKind.None || _released)
             {
-                if (_timerKind == TimerKind.None || _released)
-                {
-                    return;
-                }
-                long now = _protocol.NowMs;
-                if (now < _timerDeadlineMs)
-                {
-                    _timerScheduledMs = _timerDeadlineMs;
-                    Arm(_retransmitTimer, TimeSpan.FromMilliseconds(_timerDeadlineMs - now));
-                    return;
-                }
-                var kind = _timerKind;
-                _timerKind = TimerKind.None;
-                switch (kind)
-                {
-                    case TimerKind.Retransmit when _state is TcpState.SynSent or TcpState.SynReceived:
-                        OnSynTimeout();
-                        break;
-                    case TimerKind.Retransmit:
-                        OnRetransmitTimeout();
-                        break;
-                    case TimerKind.Persist:
-                        OnPersistTimeout(now);
-                        break;
-                    case TimerKind.TimeWait:
-                    case TimerKind.FinWait2:
-                        EnterClosed();
-                        break;
-                }
-                FlushBatch();
+                return;
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            long now = _protocol.NowMs;
+            if (now < _timerDeadlineMs)
             {
-                OnTimerFault(e);
+                _timerScheduledMs = _timerDeadlineMs;
+                Arm(_retransmitTimer, TimeSpan.FromMilliseconds(_timerDeadlineMs - now));
+                return;
             }
+            var kind = _timerKind;
+            _timerKind = TimerKind.None;
+            switch (kind)
+            {
+                case TimerKind.Retransmit when _state is TcpState.SynSent or TcpState.SynReceived:
+                    OnSynTimeout();
+                    break;
+                case TimerKind.Retransmit:
+                    OnRetransmitTimeout();
+                    break;
+                case TimerKind.Persist:
+                    OnPersistTimeout(now);
+                    break;
+                case TimerKind.FinWait2:
+                    EnterClosed();
+                    break;
+            }
+            FlushBatch();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OnInternalFault(e);
         }
     }
 
@@ -185,7 +215,8 @@ internal sealed partial class TcpEndpoint
     {
         var options = _protocol.Options;
         int limit = _state == TcpState.SynSent ? options.SynRetries : options.SynAckRetries;
-        if (_synRetransmits >= limit)
+        // The user timeout bounds a connection attempt too (as Linux applies TCP_USER_TIMEOUT in SYN-SENT).
+        if (_synRetransmits >= limit || UserTimeoutExpired(_protocol.NowMs))
         {
             if (_state == TcpState.SynSent)
             {
@@ -211,7 +242,10 @@ internal sealed partial class TcpEndpoint
         }
         if (_sndWnd > 0)
         {
+            // A window too small for silly-window avoidance: the override timeout has passed, send what fits.
+            _swsOverride = true;
             Output();
+            _swsOverride = false;
             return;
         }
         if (_persistProbes >= _protocol.Options.MaxRetransmits || UserTimeoutExpired(nowMs))
@@ -234,90 +268,125 @@ internal sealed partial class TcpEndpoint
 
     private void OnDelayedAckTimer()
     {
-        lock (_gate)
+        if (!TryEnterFromProtocol())
         {
-            try
+            Defer(DeferredWork.DelayedAckTimer);
+            return;
+        }
+        try
+        {
+            DelayedAckTimerLocked();
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private void DelayedAckTimerLocked()
+    {
+        try
+        {
+            if (_released)
             {
-                if (_released)
+                return;
+            }
+            long now = _protocol.NowMs;
+            if (_readWakeDeadlineMs != 0 && now >= _readWakeDeadlineMs)
+            {
+                _readWakeDeadlineMs = 0;
+                _readSignal.Set();
+            }
+            if (_delayedAckDeadlineMs != 0 && now >= _delayedAckDeadlineMs)
+            {
+                _delayedAckDeadlineMs = 0;
+                if (IsSynchronized && _unackedBytes > 0)
                 {
-                    return;
-                }
-                long now = _protocol.NowMs;
-                if (_readWakeDeadlineMs != 0 && now >= _readWakeDeadlineMs)
-                {
-                    _readWakeDeadlineMs = 0;
-                    _readSignal.Set();
-                }
-                if (_delayedAckDeadlineMs != 0 && now >= _delayedAckDeadlineMs)
-                {
-                    _delayedAckDeadlineMs = 0;
-                    if (IsSynchronized && _unackedBytes > 0)
-                    {
-                        SendAck();
-                        FlushBatch();
-                    }
-                }
-                long next = long.MaxValue;
-                if (_delayedAckDeadlineMs != 0)
-                {
-                    next = _delayedAckDeadlineMs;
-                }
-                if (_readWakeDeadlineMs != 0)
-                {
-                    next = Math.Min(next, _readWakeDeadlineMs);
-                }
-                if (next != long.MaxValue)
-                {
-                    ScheduleAckTimer(now, next);
+                    SendAck();
+                    FlushBatch();
                 }
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            long next = long.MaxValue;
+            if (_delayedAckDeadlineMs != 0)
             {
-                OnTimerFault(e);
+                next = _delayedAckDeadlineMs;
             }
+            if (_readWakeDeadlineMs != 0)
+            {
+                next = Math.Min(next, _readWakeDeadlineMs);
+            }
+            if (next != long.MaxValue)
+            {
+                ScheduleAckTimer(now, next);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OnInternalFault(e);
         }
     }
 
     private void OnKeepaliveTimer()
     {
-        lock (_gate)
+        if (!TryEnterFromProtocol())
         {
-            try
+            Defer(DeferredWork.KeepaliveTimer);
+            return;
+        }
+        try
+        {
+            KeepaliveTimerLocked();
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private void KeepaliveTimerLocked()
+    {
+        try
+        {
+            if (_released || !_settings.KeepAlive || _state is not (TcpState.Established or TcpState.CloseWait))
             {
-                if (_released || !_settings.KeepAlive || _state is not (TcpState.Established or TcpState.CloseWait))
-                {
-                    return;
-                }
-                long now = _protocol.NowMs;
-                long idle = now - _lastReceiveMs;
-                long keepIdle = (long)_settings.KeepAliveTime.TotalMilliseconds;
-                long interval = (long)_settings.KeepAliveInterval.TotalMilliseconds;
-                if (_keepaliveProbes == 0 && idle < keepIdle)
-                {
-                    Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle - idle));
-                    return;
-                }
-                if (_sndNxt != _sndUna || DataEnd != _sndNxt)
-                {
-                    // Data is in flight or waiting: the retransmission or persist timer watches the peer.
-                    Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle));
-                    return;
-                }
-                if (_keepaliveProbes >= _settings.KeepAliveCount)
-                {
-                    _protocol.Stats.KeepaliveTimeouts.Increment();
-                    Fail(TcpipError.Timeout);
-                    return;
-                }
-                _keepaliveProbes++;
-                SendProbe();
-                FlushBatch();
-                Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(interval));
+                return;
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            long now = _protocol.NowMs;
+            long idle = now - _lastReceiveMs;
+            long keepIdle = (long)_settings.KeepAliveTime.TotalMilliseconds;
+            long interval = (long)_settings.KeepAliveInterval.TotalMilliseconds;
+            if (_keepaliveProbes == 0 && idle < keepIdle)
             {
-                OnTimerFault(e);
+                Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle - idle));
+                return;
             }
+            if (_sndNxt != _sndUna || DataEnd != _sndNxt)
+            {
+                // Data is in flight or waiting: the retransmission or persist timer watches the peer.
+                Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(keepIdle));
+                return;
+            }
+            // With a user timeout, it decides when unanswered probes end the connection instead of the
+            // probe count (Linux's TCP_USER_TIMEOUT semantics for keepalive).
+            bool expired = _settings.UserTimeout is { } limit
+                ? _keepaliveProbes > 0 && idle >= (long)limit.TotalMilliseconds
+                : _keepaliveProbes >= _settings.KeepAliveCount;
+            if (expired)
+            {
+                // The peer may only have lost its route to us: tell it, as Linux does.
+                _protocol.Stats.KeepaliveTimeouts.Increment();
+                SendReset();
+                Fail(TcpipError.Timeout);
+                return;
+            }
+            _keepaliveProbes++;
+            SendProbe();
+            FlushBatch();
+            Arm(_keepaliveTimer, TimeSpan.FromMilliseconds(interval));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OnInternalFault(e);
         }
     }
 }

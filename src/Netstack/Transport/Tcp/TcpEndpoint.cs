@@ -44,6 +44,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private Route? _route;
     private long _routeGeneration;
     private TcpListenEndpoint? _listener;
+    private TcpTimeWaitEndpoint? _timeWait;
     private bool _registered;
     private bool _portReserved;
     private bool _released;
@@ -110,6 +111,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     private TimerKind _timerKind;
     private long _timerDeadlineMs;
     private int _synRetransmits;
+    private int _rtoExpiries;       // consecutive retransmission timeouts without forward progress
     private int _persistProbes;
     private long _delayedAckDeadlineMs;
     private long _lastReceiveMs;
@@ -164,24 +166,26 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
     /// <summary>The NIC the connection's route uses (0 when unknown).</summary>
     public int NicId => _route?.Nic.Id ?? 0;
 
-    /// <summary>The current state.</summary>
+    /// <summary>The current state (TIME-WAIT while the compact endpoint that took over is waiting).</summary>
     public TcpState State
     {
         get
         {
-            lock (_gate)
+            using (Enter())
             {
-                return _state;
+                return ReportedState;
             }
         }
     }
+
+    private TcpState ReportedState => _state == TcpState.Closed && _timeWait is { IsActive: true } ? TcpState.TimeWait : _state;
 
     /// <summary>The error that ended the connection, if any.</summary>
     public TcpipError Error
     {
         get
         {
-            lock (_gate)
+            using (Enter())
             {
                 return _error;
             }
@@ -200,7 +204,6 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         None,
         Retransmit,
         Persist,
-        TimeWait,
         FinWait2,
     }
 
@@ -234,7 +237,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             return error;
         }
         var ep = new TcpEndpoint(protocol, settings);
-        lock (ep._gate)
+        using (ep.Enter())
         {
             ep._portReserved = true;
             ep._id = new TransportEndpointId(port, localAddress, remotePort, remote);
@@ -270,7 +273,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             return null;
         }
         var ep = new TcpEndpoint(protocol, listener.Settings);
-        lock (ep._gate)
+        using (ep.Enter())
         {
             ep._id = id;
             ep._route = route;
@@ -314,7 +317,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
             return null;
         }
         var ep = new TcpEndpoint(protocol, listener.Settings);
-        lock (ep._gate)
+        using (ep.Enter())
         {
             ep._id = id;
             ep._route = route;
@@ -532,24 +535,31 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         EnterClosed();
     }
 
+    /// <summary>
+    /// TIME-WAIT: a compact <see cref="TcpTimeWaitEndpoint"/> takes over the four-tuple (and the port) and this
+    /// connection closes, releasing its buffers and timers at once (as Linux hands a socket to an
+    /// <c>inet_timewait_sock</c>). Data received and not yet read stays readable.
+    /// </summary>
     private void EnterTimeWait()
     {
-        _state = TcpState.TimeWait;
-        _sendBuffer.Clear();
-        _outOfOrder.Clear();
-        _scoreboard.Clear();
-        _delayedAckTimer.Cancel();
-        _keepaliveTimer.Cancel();
-        _readSignal.Set();
-        _writeSignal.Set();
-        _stateSignal.Set();
-        var wait = _protocol.Options.TimeWaitDuration;
-        if (wait == TimeSpan.Zero)
+        if (_ackNow)
         {
-            EnterClosed();
-            return;
+            // The ACK of the peer's FIN goes out before this connection lets go of everything.
+            SendAck();
         }
-        ArmTimer(TimerKind.TimeWait, wait);
+        if (_protocol.Options.TimeWaitDuration > TimeSpan.Zero && _registered)
+        {
+            int window = Math.Min(Math.Max(0, _rcvAdvertisedEdge - _rcvNxt) >> _rcvWndShift, ushort.MaxValue);
+            var handover = new TcpTimeWaitEndpoint.Handover(_id, _sndNxt, _rcvNxt, (ushort)window, NicId, Hash,
+                _timestampsEnabled, _tsOffset, _tsRecent, _tsRecentMs, _portReserved);
+            _timeWait = TcpTimeWaitEndpoint.Replace(_protocol, this, handover);
+            if (_timeWait is not null)
+            {
+                _registered = false;
+                _portReserved = false;
+            }
+        }
+        EnterClosed();
     }
 
     /// <inheritdoc/>

@@ -149,7 +149,7 @@ internal sealed class TcpListenEndpoint : ITransportEndpoint
     /// <inheritdoc/>
     public void HandlePacket(Nic nic, in TransportEndpointId id, PacketBuffer packet)
     {
-        if (!Protocol.TryParse(packet, out var seg))
+        if (!Protocol.TryParse(nic, packet, out var seg))
         {
             return;
         }

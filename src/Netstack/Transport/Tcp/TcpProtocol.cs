@@ -88,7 +88,7 @@ public sealed class TcpProtocol : ITransportProtocol
     /// <remarks>RFC 9293 section 3.10.7.1: a segment for no connection is answered with a RST unless it is one.</remarks>
     public bool HandleUnmatched(Nic nic, PacketBuffer packet, in TransportEndpointId id)
     {
-        if (!TryParse(packet, out var segment))
+        if (!TryParse(nic, packet, out var segment))
         {
             return false;
         }
@@ -99,9 +99,19 @@ public sealed class TcpProtocol : ITransportProtocol
         return false;
     }
 
-    /// <summary>Parses a segment and counts it, or counts why it was dropped.</summary>
-    internal bool TryParse(PacketBuffer packet, out TcpSegment segment)
+    /// <summary>
+    /// Parses a segment and counts it, or counts why it was dropped. A segment to a broadcast or multicast
+    /// address is dropped unanswered (RFC 1122 4.2.3.10; Linux drops all but PACKET_HOST).
+    /// </summary>
+    internal bool TryParse(Nic nic, PacketBuffer packet, out TcpSegment segment)
     {
+        var destination = packet.DestinationAddress;
+        if (destination.IsMulticast || nic.IsBroadcast(destination))
+        {
+            segment = default;
+            Stats.DroppedNotUnicast.Increment();
+            return false;
+        }
         switch (TcpSegment.TryParse(packet, out segment))
         {
             case TcpParseResult.Ok:

@@ -19,6 +19,7 @@ public sealed class TcpStats : CounterGroup
         ResetsReceived = Create("resets_received");
         ResetsSent = Create("resets_sent");
         ChallengeAcks = Create("challenge_acks");
+        RateLimitedAnswers = Create("rate_limited_answers");
         SynCookiesSent = Create("syn_cookies_sent");
         SynCookiesValid = Create("syn_cookies_valid");
         SynCookiesInvalid = Create("syn_cookies_invalid");
@@ -34,9 +35,15 @@ public sealed class TcpStats : CounterGroup
         DroppedOutOfOrderFull = Create("drop_out_of_order_full");
         DroppedNoAck = Create("drop_no_ack_flag");
         DroppedInvalidFlags = Create("drop_invalid_flags");
+        DroppedNotUnicast = Create("drop_not_unicast");
+        DroppedIcmpOutOfWindow = Create("drop_icmp_out_of_window");
         DroppedClosed = Create("drop_closed_endpoint");
         DroppedLocalCongestion = Create("drop_local_send_failure");
         InternalErrors = Create("internal_errors");
+        Backlogged = Create("backlogged");
+        TimeWaits = Create("time_waits");
+        TimeWaitTakeovers = Create("time_wait_takeovers");
+        DroppedBacklogFull = Create("drop_backlog_full");
     }
 
     /// <summary>Segments handed to TCP with a valid header and checksum.</summary>
@@ -71,6 +78,9 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Challenge ACKs sent (RFC 5961).</summary>
     public Counter ChallengeAcks { get; }
+
+    /// <summary>Answers to invalid or old segments (challenge ACKs, duplicate SYN-ACKs) held back by the per-connection rate limit.</summary>
+    public Counter RateLimitedAnswers { get; }
 
     /// <summary>SYN-ACKs sent with a SYN cookie.</summary>
     public Counter SynCookiesSent { get; }
@@ -117,6 +127,12 @@ public sealed class TcpStats : CounterGroup
     /// <summary>Segments with a combination of flags that makes no sense (for example SYN with RST).</summary>
     public Counter DroppedInvalidFlags { get; }
 
+    /// <summary>Segments sent to a broadcast or multicast address (RFC 1122 4.2.3.10: TCP is unicast only).</summary>
+    public Counter DroppedNotUnicast { get; }
+
+    /// <summary>ICMP errors ignored because the sequence number they quote is not in flight (RFC 5927 4.1).</summary>
+    public Counter DroppedIcmpOutOfWindow { get; }
+
     /// <summary>Segments for a connection that had just closed.</summary>
     public Counter DroppedClosed { get; }
 
@@ -125,4 +141,16 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Connections aborted because of an internal error (a bug; see <see cref="TcpProtocol.InternalError"/>).</summary>
     public Counter InternalErrors { get; }
+
+    /// <summary>Segments and errors queued for a connection whose lock another thread held (run by that thread).</summary>
+    public Counter Backlogged { get; }
+
+    /// <summary>Segments dropped because a connection's backlog was full (Linux's <c>TCPBacklogDrop</c>).</summary>
+    public Counter DroppedBacklogFull { get; }
+
+    /// <summary>Connections that entered TIME-WAIT (held by a compact endpoint).</summary>
+    public Counter TimeWaits { get; }
+
+    /// <summary>TIME-WAIT states ended early by a new connection's SYN (RFC 6191).</summary>
+    public Counter TimeWaitTakeovers { get; }
 }
