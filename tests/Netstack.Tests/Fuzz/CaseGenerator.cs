@@ -79,6 +79,14 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
 
         public void MutatedFrame()
         {
+            if (r.Chance(0.2))
+            {
+                // A TCP segment relative to a flow, mutated after it is resolved.
+                steps.Add(new FuzzStep(null, 0, "tcp", Segment(r.Chance(0.5), r.Int(0, 3), (ushort)r.Int(1000, 1010), RandomTarget(),
+                    RandomFlags(), SeqBase.PeerNext, SeqDelta(), AckBase.OurNext, r.Chance(0.7) ? 0 : r.Int(-3000, 3000),
+                    TcpPayload(), r.Chance(0.5) ? SynOptions() : DataOptions(), mutations: r.Int(1, 4), fix: r.Chance(0.5))));
+                return;
+            }
             var frame = ValidFrame(out string what);
             if (r.Chance(0.85))
             {
@@ -95,8 +103,15 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
 
         public void HostileSequence(int room)
         {
-            switch (r.Int(9))
+            switch (r.Int(12))
             {
+                case 9:
+                case 10:
+                    TcpSession(room);
+                    break;
+                case 11:
+                    SynFlood(room);
+                    break;
                 case 0:
                 case 1:
                     Ipv4Fragments();
@@ -492,9 +507,13 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
                     Address.Parse("ff02::16"), Address.Parse("ff12::1")])
                 {
                     var src = r.Chance(0.5) ? FuzzHost.Peer6 : Address.Parse("fe80::1");
-                    var ip = r.Chance(0.5)
-                        ? Wire.Ipv6(src, dst, Wire.Udp, Wire.UdpDatagram(src, dst, 1, r.Pick(FuzzHost.EchoPort, (ushort)9), payload))
-                        : Wire.Ipv6(src, dst, Wire.Icmpv6, Wire.Icmp6(src, dst, 128, 0, r.UInt(), payload));
+                    var ip = r.Int(3) switch
+                    {
+                        0 => Wire.Ipv6(src, dst, Wire.Udp, Wire.UdpDatagram(src, dst, 1, r.Pick(FuzzHost.EchoPort, (ushort)9), payload)),
+                        1 => Wire.Ipv6(src, dst, Wire.Tcp, Wire.TcpSegment(src, dst, 1234, FuzzHost.TcpPort, r.UInt(), 0,
+                            r.Pick<byte>(0x02, 0x10, 0x04), 65535, [2, 4, 5, 180], [])),
+                        _ => Wire.Ipv6(src, dst, Wire.Icmpv6, Wire.Icmp6(src, dst, 128, 0, r.UInt(), payload)),
+                    };
                     Add(Frame(ip, r.Chance(0.8) ? LinkAddress.FromIPv6Multicast(dst) : r.Pick(LinkAddress.Broadcast, FuzzHost.OurMac)), "sweep");
                 }
             }
@@ -505,12 +524,206 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
                     Address.Parse("10.255.255.255")])
                 {
                     var src = FuzzHost.Peer4;
-                    var ip = r.Chance(0.5)
-                        ? Wire.Ipv4(src, dst, Wire.Udp, Wire.UdpDatagram(src, dst, 1, r.Pick(FuzzHost.EchoPort, (ushort)9), payload))
-                        : Wire.Ipv4(src, dst, Wire.Icmpv4, Wire.Icmp4(8, 0, r.UInt(), payload));
+                    var ip = r.Int(3) switch
+                    {
+                        0 => Wire.Ipv4(src, dst, Wire.Udp, Wire.UdpDatagram(src, dst, 1, r.Pick(FuzzHost.EchoPort, (ushort)9), payload)),
+                        1 => Wire.Ipv4(src, dst, Wire.Tcp, Wire.TcpSegment(src, dst, 1234, FuzzHost.TcpPort, r.UInt(), 0,
+                            r.Pick<byte>(0x02, 0x10, 0x04), 65535, [2, 4, 5, 180], [])),
+                        _ => Wire.Ipv4(src, dst, Wire.Icmpv4, Wire.Icmp4(8, 0, r.UInt(), payload)),
+                    };
                     var mac = dst.IsMulticast ? LinkAddress.FromIPv4Multicast(dst) : LinkAddress.Broadcast;
                     Add(Frame(ip, r.Chance(0.8) ? mac : FuzzHost.OurMac), "sweep");
                 }
+            }
+        }
+
+        // A TCP conversation with the listener, the host's own connection, or a closed port: a handshake (or an
+        // answer to the host's SYN), then in-order, out-of-order, old, overlapping and out-of-window data, FIN,
+        // RSTs at and near the expected sequence number, SYNs in the middle, acknowledgments of data never sent,
+        // zero windows, urgent data, odd flag sets and options, and time passing over every TCP timer.
+        private void TcpSession(int room)
+        {
+            bool v6 = r.Chance(0.5);
+            var target = r.Chance(0.7) ? TcpTarget.Listener : r.Chance(0.7) ? TcpTarget.Active : TcpTarget.Closed;
+            int source = r.Chance(0.8) ? 0 : r.Int(1, 5);
+            ushort port = (ushort)r.Int(1000, 1010);
+            if (target == TcpTarget.Active)
+            {
+                AddTcp("tcp-synack", Segment(v6, 0, port, target, 0x12, SeqBase.Random, 0, AckBase.OurNext, r.Chance(0.9) ? 0 : r.Int(-2, 2),
+                    [], SynOptions()));
+            }
+            else
+            {
+                AddTcp("tcp-syn", Segment(v6, source, port, target, 0x02, SeqBase.Random, 0, AckBase.Random, 0, [], SynOptions()));
+                if (r.Chance(0.9))
+                {
+                    AddTcp("tcp-ack", Segment(v6, source, port, target, 0x10, SeqBase.PeerNext, 0, AckBase.OurNext, 0, [], DataOptions()));
+                }
+            }
+            int n = Math.Min(room + 4, r.Int(2, 40));
+            for (int i = 0; i < n; i++)
+            {
+                byte flags;
+                int seqDelta = 0;
+                int ackDelta = 0;
+                byte[] payload = [];
+                switch (r.Int(14))
+                {
+                    case 0:
+                    case 1:
+                    case 2:
+                        flags = (byte)(0x10 | (r.Chance(0.5) ? 0x08 : 0));
+                        payload = TcpPayload();
+                        break;
+                    case 3:
+                    case 4:
+                        flags = 0x18;
+                        seqDelta = r.Int(1, 4) * r.Pick(1, 8, 100, 1000, 1460);
+                        payload = TcpPayload();
+                        break;
+                    case 5:
+                        flags = 0x10;
+                        seqDelta = -r.Pick(1, 10, 1000, 65535, 1 << 20);
+                        payload = TcpPayload();
+                        break;
+                    case 6:
+                        flags = 0x10;
+                        seqDelta = r.Pick(65536, 1 << 20, 1 << 30, int.MinValue + 1);
+                        payload = TcpPayload();
+                        break;
+                    case 7:
+                        flags = (byte)(0x11 | (r.Chance(0.3) ? 0x08 : 0));
+                        payload = r.Chance(0.5) ? TcpPayload() : [];
+                        break;
+                    case 8:
+                        flags = (byte)(0x04 | (r.Chance(0.5) ? 0x10 : 0));
+                        seqDelta = r.Pick(0, 0, 1, -1, 100, 65535, 1 << 20);
+                        break;
+                    case 9:
+                        flags = (byte)(0x02 | (r.Chance(0.5) ? 0x10 : 0));
+                        seqDelta = r.Pick(0, 1, -1, 1 << 20);
+                        break;
+                    case 10:
+                        flags = 0x10;
+                        ackDelta = r.Pick(1, 100, 65535, 1 << 30, -1, -100, int.MinValue);
+                        break;
+                    case 11:
+                        flags = (byte)(0x10 | 0x20);
+                        payload = TcpPayload();
+                        break;
+                    case 12:
+                        flags = RandomFlags();
+                        seqDelta = SeqDelta();
+                        payload = r.Chance(0.3) ? TcpPayload() : [];
+                        break;
+                    default:
+                        steps.Add(new FuzzStep(null, r.Pick(40, 200, 1000, 3000, 60_000, 120_000, 7_200_000), "time"));
+                        continue;
+                }
+                var spec = Segment(v6, source, port, target, flags, SeqBase.PeerNext, seqDelta, AckBase.OurNext, ackDelta, payload,
+                    r.Chance(0.1) ? SynOptions() : DataOptions(), window: r.Chance(0.1) ? (ushort)0 : null,
+                    mutations: r.Chance(0.1) ? 1 : 0, fix: true);
+                AddTcp("tcp", spec);
+            }
+        }
+
+        // SYNs from many ports and sources (SYN queue, cookies), some completed, some reset.
+        private void SynFlood(int room)
+        {
+            bool v6 = r.Chance(0.5);
+            int n = Math.Min(room + 8, r.Int(10, 60));
+            for (int i = 0; i < n; i++)
+            {
+                int source = r.Int(0, 9);
+                ushort port = (ushort)r.Int(20_000, 20_100);
+                AddTcp("syn-flood", Segment(v6, source, port, TcpTarget.Listener, 0x02, SeqBase.Random, 0, AckBase.Random, 0, [], SynOptions()));
+                if (r.Chance(0.3))
+                {
+                    AddTcp("syn-flood-ack", Segment(v6, source, port, TcpTarget.Listener, 0x10, SeqBase.PeerNext, 0, AckBase.OurNext,
+                        r.Chance(0.8) ? 0 : r.Int(-5, 5), [], DataOptions()));
+                }
+                else if (r.Chance(0.1))
+                {
+                    AddTcp("syn-flood-rst", Segment(v6, source, port, TcpTarget.Listener, 0x04, SeqBase.PeerNext, 0, AckBase.OurNext, 0, [], []));
+                }
+                if (r.Chance(0.03))
+                {
+                    steps.Add(new FuzzStep(null, r.Pick(1000, 3000, 64_000), "time"));
+                }
+            }
+        }
+
+        private TcpSpec Segment(bool v6, int source, ushort port, TcpTarget target, byte flags, SeqBase seq, int seqDelta, AckBase ack,
+            int ackDelta, byte[] payload, byte[] options, ushort? window = null, int mutations = 0, bool fix = false) =>
+            new(v6, source, port, target, flags, seq, seqDelta, ack, ackDelta, r.UInt(), r.UInt(),
+                window ?? (r.Chance(0.8) ? (ushort)65535 : r.InterestingUShort(0)), options,
+                options.Length >= 10 && r.Chance(0.8), payload, r.Chance(0.05) ? r.InterestingUShort(0) : (ushort)0,
+                mutations, r.ULong(), fix);
+
+        private void AddTcp(string what, TcpSpec spec) => steps.Add(new FuzzStep(null, r.Chance(0.03) ? r.Pick(40, 200, 1000) : 0, what, spec));
+
+        private TcpTarget RandomTarget() => r.Chance(0.6) ? TcpTarget.Listener : r.Chance(0.6) ? TcpTarget.Active : TcpTarget.Closed;
+
+        private byte RandomFlags() => r.Chance(0.5) ? r.Pick<byte>(0x02, 0x10, 0x18, 0x11, 0x04, 0x14, 0x12, 0x01, 0x00, 0x03, 0x06, 0x3F, 0xFF) : r.Byte();
+
+        private int SeqDelta() => r.Chance(0.5) ? 0 : r.Pick(1, -1, 1460, -1460, 65535, 1 << 20, -(1 << 20), int.MinValue);
+
+        private byte[] TcpPayload() => r.Bytes(r.Chance(0.3) ? r.Int(1, 8) : r.Length(Math.Min(mtu, 65_000) - 80));
+
+        // SYN options: MSS, window scale, SACK permitted, timestamps, in random order, sometimes malformed.
+        private byte[] SynOptions()
+        {
+            var o = new List<byte>();
+            if (r.Chance(0.8))
+            {
+                ushort mss = r.Pick<ushort>(1460, 536, 1, 0, 64, 1220, 8960, 65535);
+                o.AddRange([2, 4, (byte)(mss >> 8), (byte)mss]);
+            }
+            if (r.Chance(0.7))
+            {
+                o.AddRange([1, 3, 3, r.Pick<byte>(0, 7, 14, 15, 255)]);
+            }
+            if (r.Chance(0.7))
+            {
+                o.AddRange([4, 2]);
+            }
+            if (r.Chance(0.7))
+            {
+                o.AddRange([8, 10, .. r.Bytes(8)]);
+            }
+            JunkTcpOption(o);
+            return [.. o.Take(40)];
+        }
+
+        // Options of an established connection: timestamps (the host's echoed), SACK blocks, junk.
+        private byte[] DataOptions()
+        {
+            var o = new List<byte>();
+            if (r.Chance(0.6))
+            {
+                o.AddRange([1, 1, 8, 10, .. new byte[8]]);
+            }
+            if (r.Chance(0.2))
+            {
+                int blocks = r.Int(1, 3);
+                o.AddRange([1, 1, 5, (byte)(2 + 8 * blocks)]);
+                for (int b = 0; b < blocks; b++)
+                {
+                    o.AddRange(r.Bytes(8));
+                }
+            }
+            JunkTcpOption(o);
+            return [.. o.Take(40)];
+        }
+
+        private void JunkTcpOption(List<byte> o)
+        {
+            if (r.Chance(0.15))
+            {
+                o.Add(r.Pick<byte>(0, 2, 3, 4, 5, 8, 19, 28, 30, 34, 253, r.Byte()));
+                int length = r.Pick(0, 1, 2, 3, 10, 40, 255);
+                o.Add((byte)length);
+                o.AddRange(r.Bytes(Math.Clamp(length - 2, 0, 12)));
             }
         }
 

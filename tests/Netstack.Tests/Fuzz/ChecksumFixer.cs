@@ -137,6 +137,11 @@ internal static class ChecksumFixer
                 BinaryPrimitives.WriteUInt16BigEndian(datagram[6..], c == 0 ? (ushort)0xFFFF : c);
                 break;
             }
+            case Wire.Tcp when l4.Length >= 20:
+                l4[16] = 0;
+                l4[17] = 0;
+                BinaryPrimitives.WriteUInt16BigEndian(l4[16..], Wire.Finish(Wire.Sum(l4, Wire.PseudoHeader(src, dst, Wire.Tcp, l4.Length))));
+                break;
             case Wire.Icmpv4 when l4.Length >= 4 && src.IsV4:
                 l4[2] = 0;
                 l4[3] = 0;

@@ -6,7 +6,8 @@ namespace Netstack.Tests.Fuzz;
 /// <param name="Frame">The frame (null for a pure time step).</param>
 /// <param name="AdvanceMs">Milliseconds to advance the fake clock after the frame.</param>
 /// <param name="Kind">What generated it (for the report of a failing case).</param>
-internal sealed record FuzzStep(byte[]? Frame, int AdvanceMs, string Kind);
+/// <param name="Tcp">A TCP segment described relative to its flow, resolved when it is injected (instead of <paramref name="Frame"/>).</param>
+internal sealed record FuzzStep(byte[]? Frame, int AdvanceMs, string Kind, TcpSpec? Tcp = null);
 
 /// <summary>A fuzz case: the link kind and the steps, run against a fresh <see cref="FuzzHost"/>.</summary>
 internal sealed class FuzzCase(bool ethernet, List<FuzzStep> steps)
@@ -25,6 +26,10 @@ internal sealed class FuzzCase(bool ethernet, List<FuzzStep> steps)
         foreach (var s in Steps.Take(400))
         {
             sb.Append("  ").Append(s.Kind);
+            if (s.Tcp is not null)
+            {
+                sb.Append(' ').Append(s.Tcp);
+            }
             if (s.Frame is not null)
             {
                 sb.Append(' ').Append(Convert.ToHexString(s.Frame.AsSpan(0, Math.Min(s.Frame.Length, 2048))));

@@ -7,6 +7,7 @@ using Netstack.Network.IPv4;
 using Netstack.Network.IPv6;
 using Netstack.Stack;
 using Netstack.Stack.Neighbors;
+using Netstack.Transport.Tcp;
 using Netstack.Transport.Udp;
 
 namespace Netstack.Tests.Fuzz;
@@ -34,6 +35,10 @@ internal sealed class FuzzHost : IDisposable
     // it is being answered would be answered through the loopback path (a race with configuration, not a spoof).
     public static readonly Address Spare4 = Address.Parse("10.9.9.9");
     public static readonly Address Spare6 = Address.Parse("fd09::9");
+    public const ushort TcpPort = 80;
+    public const ushort TcpLivenessPort = 81;
+    public const ushort TcpClosedPort = 7777;
+    public const ushort TcpPeerPort = 5555;
     public const ushort EchoPort = 7;
     public const ushort ConnectedPort = 5000;
     public const ushort PeerPort = 5001;
@@ -61,6 +66,7 @@ internal sealed class FuzzHost : IDisposable
                 s => new ArpProtocol(s),
                 s => new Ipv6Protocol(s, limits.Ipv6),
             ],
+            TransportProtocols = [s => new UdpProtocol(s), s => new TcpProtocol(s, limits.Tcp)],
         });
         Stack.HandlerFault += (_, e) =>
         {
@@ -76,6 +82,14 @@ internal sealed class FuzzHost : IDisposable
         Ip4 = (Ipv4Protocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv4)!;
         Ip6 = (Ipv6Protocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.IPv6)!;
         Udp = UdpProtocol.Of(Stack);
+        Tcp = TcpProtocol.From(Stack);
+        Tcp.InternalError += e =>
+        {
+            lock (_faults)
+            {
+                _faults.Add(e);
+            }
+        };
         if (ethernet)
         {
             Nic.GetNeighborCache(NetworkProtocolNumber.IPv4)!.AddStatic(Peer4, PeerMac);
@@ -94,6 +108,157 @@ internal sealed class FuzzHost : IDisposable
         Check(Connected4.Connect(new FullAddress(Peer4, PeerPort)));
         Connected6 = Open(NetworkProtocolNumber.IPv6, new FullAddress(Address.AnyV6, ConnectedPort));
         Check(Connected6.Connect(new FullAddress(Peer6, PeerPort)));
+
+        // TCP: a listener the fuzz aims at (nobody accepts: its queue fills), one for the liveness check, and a
+        // connection the host opens to the peer (the fuzz may answer its SYN).
+        var settings = Tcp.Options.DefaultConnectionSettings;
+        foreach (var any in (Address[])[Address.AnyV4, Address.AnyV6])
+        {
+            Check(TcpListenEndpoint.Listen(Tcp, settings, any, TcpPort, limits.TcpBacklog, out var listener));
+            _listeners.Add(listener!);
+            Check(TcpListenEndpoint.Listen(Tcp, settings, any, TcpLivenessPort, 64, out var live));
+            _listeners.Add(live!);
+        }
+        Check(TcpEndpoint.Connect(Tcp, settings, Peer4, TcpPeerPort, default, 0, 0, out var active4));
+        Check(TcpEndpoint.Connect(Tcp, settings, Peer6, TcpPeerPort, default, 0, 0, out var active6));
+        _active.Add(active4!);
+        _active.Add(active6!);
+        DrainAndCheckOutput();
+    }
+
+    private readonly List<TcpListenEndpoint> _listeners = new();
+    private readonly List<TcpEndpoint> _active = new();
+    private readonly Dictionary<(bool V6, Address Peer, ushort OurPort, ushort PeerPort), TcpFlow> _flows = new();
+    private uint _peerTsVal = 1;
+    private ushort _livenessPort = 40_000;
+
+    /// <summary>What the host last said on a TCP flow (from the segments it wrote).</summary>
+    private sealed class TcpFlow
+    {
+        public uint OurNext;
+        public uint PeerNext;
+        public bool HavePeerNext;
+        public uint OurTsVal;
+    }
+
+    public TcpProtocol Tcp { get; }
+
+    /// <summary>Delivers a TCP segment described relative to the flow (see <see cref="TcpSpec"/>).</summary>
+    public void InjectTcp(TcpSpec spec)
+    {
+        bool v6 = spec.V6;
+        var src = spec.Source == 0 ? (v6 ? Peer6 : Peer4)
+            : v6 ? Address.FromV6(0xFD00_0000_0000_0000, 0x100UL + (ulong)spec.Source) : Address.V4(10, 0, 0, (byte)(100 + spec.Source % 100));
+        var dst = v6 ? Us6 : Us4;
+        ushort ourPort = spec.Target switch
+        {
+            TcpTarget.Listener => TcpPort,
+            TcpTarget.Active => _active[v6 ? 1 : 0].Id.LocalPort,
+            _ => TcpClosedPort,
+        };
+        ushort peerPort = spec.Target == TcpTarget.Active ? TcpPeerPort : spec.PeerPort;
+        _flows.TryGetValue((v6, src, ourPort, peerPort), out var flow);
+        uint seq = (spec.Seq == SeqBase.PeerNext && flow is { HavePeerNext: true } ? flow.PeerNext : spec.RandomSeq) + (uint)spec.SeqDelta;
+        uint ack = (spec.Ack == AckBase.OurNext && flow is not null ? flow.OurNext : spec.RandomAck) + (uint)spec.AckDelta;
+        var options = (byte[])spec.Options.Clone();
+        if (spec.EchoTimestamp)
+        {
+            for (int i = 0; i + 10 <= options.Length; i++)
+            {
+                if (options[i] == 8 && options[i + 1] == 10)
+                {
+                    BinaryPrimitives.WriteUInt32BigEndian(options.AsSpan(i + 2), _peerTsVal += 7);
+                    BinaryPrimitives.WriteUInt32BigEndian(options.AsSpan(i + 6), flow?.OurTsVal ?? 0);
+                    break;
+                }
+            }
+        }
+        var segment = Wire.TcpSegment(src, dst, peerPort, ourPort, seq, ack, spec.Flags, spec.Window, options, spec.Payload, spec.Urgent);
+        var frame = Frame(v6 ? Wire.Ipv6(src, dst, Wire.Tcp, segment) : Wire.Ipv4(src, dst, Wire.Tcp, segment));
+        if (spec.Mutations > 0)
+        {
+            frame = Mutator.Mutate(new FuzzRandom(new CsCheck.PCG(3, spec.MutationSeed)), frame, spec.Mutations);
+        }
+        if (spec.FixChecksum)
+        {
+            ChecksumFixer.Fix(frame, Ethernet);
+        }
+        Inject(frame);
+    }
+
+    // Learns what the host said on each TCP flow: its next sequence number, what it expects, its timestamp.
+    private void TrackTcp(byte[] frame)
+    {
+        var p = Ethernet ? frame.AsSpan(Math.Min(14, frame.Length)) : frame.AsSpan();
+        bool v6;
+        Address peer;
+        ReadOnlySpan<byte> t;
+        if (p.Length >= 40 && p[0] >> 4 == 6 && p[6] == Wire.Tcp)
+        {
+            v6 = true;
+            peer = Address.ReadV6(p[24..]);
+            t = p[40..];
+        }
+        else if (p.Length >= 20 && p[0] >> 4 == 4 && p[9] == Wire.Tcp && (BinaryPrimitives.ReadUInt16BigEndian(p[6..]) & 0x3FFF) == 0)
+        {
+            v6 = false;
+            peer = Address.ReadV4(p[16..]);
+            t = p[((p[0] & 0x0F) * 4)..];
+        }
+        else
+        {
+            return;
+        }
+        if (t.Length < 20)
+        {
+            return;
+        }
+        int headerLength = (t[12] >> 4) * 4;
+        if (headerLength < 20 || headerLength > t.Length)
+        {
+            return;
+        }
+        var key = (v6, peer, BinaryPrimitives.ReadUInt16BigEndian(t), BinaryPrimitives.ReadUInt16BigEndian(t[2..]));
+        if (!_flows.TryGetValue(key, out var flow))
+        {
+            if (_flows.Count > 4096)
+            {
+                _flows.Clear();
+            }
+            flow = new TcpFlow();
+            _flows.Add(key, flow);
+        }
+        byte flags = t[13];
+        uint seq = BinaryPrimitives.ReadUInt32BigEndian(t[4..]);
+        flow.OurNext = seq + (uint)(t.Length - headerLength) + ((flags & 0x02) != 0 ? 1u : 0) + ((flags & 0x01) != 0 ? 1u : 0);
+        if ((flags & 0x10) != 0)
+        {
+            flow.PeerNext = BinaryPrimitives.ReadUInt32BigEndian(t[8..]);
+            flow.HavePeerNext = true;
+        }
+        var options = t[20..headerLength];
+        for (int i = 0; i < options.Length;)
+        {
+            byte kind = options[i];
+            if (kind == 0)
+            {
+                break;
+            }
+            if (kind == 1)
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= options.Length || options[i + 1] < 2)
+            {
+                break;
+            }
+            if (kind == 8 && options[i + 1] == 10 && i + 10 <= options.Length)
+            {
+                flow.OurTsVal = BinaryPrimitives.ReadUInt32BigEndian(options[(i + 2)..]);
+            }
+            i += options[i + 1];
+        }
     }
 
     public FuzzLimits Limits { get; }
@@ -131,7 +296,7 @@ internal sealed class FuzzHost : IDisposable
 
     /// <summary>Every counter group of the stack (what the fuzz reached is what they counted).</summary>
     public IEnumerable<Netstack.Stack.Counters.CounterGroup> CounterGroups =>
-        [Nic.Stats, Stack.Stats, Ip4.Stats, Ip4.IcmpStats, Ip6.Stats, Ip6.IcmpStats, Udp.Stats,
+        [Nic.Stats, Stack.Stats, Ip4.Stats, Ip4.IcmpStats, Ip6.Stats, Ip6.IcmpStats, Udp.Stats, Tcp.Stats,
             ((ArpProtocol)Stack.GetNetworkProtocol(NetworkProtocolNumber.Arp)!).Stats];
 
     /// <summary>Frames the stack wrote since it was created (after the set-up).</summary>
@@ -211,6 +376,14 @@ internal sealed class FuzzHost : IDisposable
         Require(Nic.Addresses.Count <= 5 + 64, () => $"{Nic.Addresses.Count} addresses");
         Require(Stack.Routes.Routes.Count <= 3 + 16 + 2 * 64, () => $"{Stack.Routes.Routes.Count} routes");
         Require(Stack.Timers.Count <= Limits.MaxTimers, () => $"{Stack.Timers.Count} timers armed");
+        Require(Tcp.Stats.InternalErrors.Value == 0, "TCP internal errors");
+        foreach (var l in _listeners)
+        {
+            int synQueue = Math.Min(l.Id.LocalPort == TcpPort ? Limits.TcpBacklog : 64, Limits.Tcp.MaxSynBacklog);
+            Require(l.HalfOpenCount <= synQueue, () => $"{l}: {l.HalfOpenCount} half-open connections (bound {synQueue})");
+            Require(l.AcceptQueueLength <= (l.Id.LocalPort == TcpPort ? Limits.TcpBacklog : 64), () => $"{l}: {l.AcceptQueueLength} queued for accept");
+        }
+        Require(Tcp.ActiveEndpoints <= Limits.MaxTcpEndpoints, () => $"{Tcp.ActiveEndpoints} TCP endpoints");
     }
 
     /// <summary>
@@ -233,7 +406,28 @@ internal sealed class FuzzHost : IDisposable
         RequireDatagram(Echo4, "IPv4");
         Inject(Frame(Wire.Ipv6(Peer6, Us6, Wire.Udp, Wire.UdpDatagram(Peer6, Us6, 4444, EchoPort, probe))));
         RequireDatagram(Echo6, "IPv6");
+        CheckTcpHandshake(v6: false);
+        CheckTcpHandshake(v6: true);
         CheckInvariants();
+    }
+
+    // A SYN to the liveness listener from a fresh port is answered with a SYN-ACK for it; a RST then cleans up.
+    private void CheckTcpHandshake(bool v6)
+    {
+        var src = v6 ? Peer6 : Peer4;
+        var dst = v6 ? Us6 : Us4;
+        ushort port = _livenessPort++;
+        const uint isn = 0x1000_0000;
+        Inject(Frame(v6 ? Wire.Ipv6(src, dst, Wire.Tcp, Wire.TcpSegment(src, dst, port, TcpLivenessPort, isn, 0, 0x02, 65535, [2, 4, 5, 180], []))
+            : Wire.Ipv4(src, dst, Wire.Tcp, Wire.TcpSegment(src, dst, port, TcpLivenessPort, isn, 0, 0x02, 65535, [2, 4, 5, 180], []))));
+        RequireReply(p =>
+        {
+            var t = v6 ? (p.Length >= 60 && p[6] == Wire.Tcp ? p[40..] : null) : (p.Length >= 40 && p[9] == Wire.Tcp ? p[((p[0] & 0x0F) * 4)..] : null);
+            return t is not null && BinaryPrimitives.ReadUInt16BigEndian(t.AsSpan(2)) == port && t[13] == 0x12
+                && BinaryPrimitives.ReadUInt32BigEndian(t.AsSpan(8)) == isn + 1;
+        }, $"no TCP SYN-ACK over IPv{(v6 ? 6 : 4)}");
+        var rst = Wire.TcpSegment(src, dst, port, TcpLivenessPort, isn + 1, 0, 0x04, 0, [], []);
+        Inject(Frame(v6 ? Wire.Ipv6(src, dst, Wire.Tcp, rst) : Wire.Ipv4(src, dst, Wire.Tcp, rst)));
     }
 
     /// <summary>Adds the spare address of a family if it is absent, else removes it (configuration racing with traffic).</summary>
@@ -282,6 +476,14 @@ internal sealed class FuzzHost : IDisposable
         {
             s.Close();
         }
+        foreach (var l in _listeners)
+        {
+            l.Close();
+        }
+        foreach (var a in _active)
+        {
+            a.Abort();
+        }
         Stack.Dispose();
         Link.Dispose();
     }
@@ -322,6 +524,7 @@ internal sealed class FuzzHost : IDisposable
                 {
                     MalformedOutput.Add($"{problem}: {Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 96)))}");
                 }
+                TrackTcp(bytes);
                 LastOutput.Add(bytes);
                 _replies.Add(Ethernet && bytes.Length >= 14 ? bytes[14..] : bytes);
             }
@@ -402,6 +605,17 @@ internal sealed record FuzzLimits
 
     public int Mtu { get; init; } = 1500;
 
+    public int TcpBacklog { get; init; } = 4;
+
+    public TcpProtocolOptions Tcp { get; init; } = new()
+    {
+        MaxSynBacklog = 8,
+        DefaultConnectionSettings = new TcpConnectionSettings { ReceiveBufferSize = 64 * 1024, SendBufferSize = 64 * 1024 },
+    };
+
+    /// <summary>TCP endpoints that may exist at once: listeners, their queues, the active connections, TIME-WAITs.</summary>
+    public int MaxTcpEndpoints => 4 + 2 * (TcpBacklog + Tcp.MaxSynBacklog) + 2 * (64 + 64) + 2 + 64;
+
     public Ipv4ProtocolOptions Ipv4 { get; init; } = new()
     {
         ReassemblyHighWater = 256 * 1024,
@@ -425,5 +639,5 @@ internal sealed record FuzzLimits
     public int MaxDatagramCharge => (Math.Max(Ipv4.MaxFragmentsPerDatagram, Ipv6.MaxFragmentsPerPacket) + 2) * ChunkPool.MaxChunkSize;
 
     /// <summary>Timers that may be armed at once: one per neighbour, reassembly, router, prefix, address and protocol.</summary>
-    public int MaxTimers => 2 * NeighborEntries + Ipv4.MaxReassemblies + Ipv6.MaxReassemblies + 16 + 3 * 64 + 16;
+    public int MaxTimers => 2 * NeighborEntries + Ipv4.MaxReassemblies + Ipv6.MaxReassemblies + 16 + 3 * 64 + 16 + 3 * MaxTcpEndpoints;
 }

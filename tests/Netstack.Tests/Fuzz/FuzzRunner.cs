@@ -92,6 +92,10 @@ internal static class FuzzRunner
                 {
                     host.Inject(step.Frame);
                 }
+                if (step.Tcp is not null)
+                {
+                    host.InjectTcp(step.Tcp);
+                }
                 if (step.AdvanceMs > 0)
                 {
                     host.Advance(step.AdvanceMs);

@@ -107,6 +107,8 @@ internal static class OutputValidator
                 return null;
             case Wire.Udp:
                 return CheckUdp(l4, src, dst);
+            case Wire.Tcp:
+                return CheckTcp(l4, src, dst);
             default:
                 return $"IPv4 protocol {p[9]}";
         }
@@ -165,9 +167,38 @@ internal static class OutputValidator
                 return null;
             case Wire.Udp:
                 return CheckUdp(l4, src, dst);
+            case Wire.Tcp:
+                return CheckTcp(l4, src, dst);
             default:
                 return $"IPv6 next header {next}";
         }
+    }
+
+    private static string? CheckTcp(ReadOnlySpan<byte> l4, Address src, Address dst)
+    {
+        if (l4.Length < 20)
+        {
+            return "TCP segment shorter than its header";
+        }
+        int headerLength = (l4[12] >> 4) * 4;
+        if (headerLength < 20 || headerLength > l4.Length)
+        {
+            return $"TCP header length {headerLength}";
+        }
+        byte flags = l4[13];
+        if ((flags & 0x02) != 0 && (flags & 0x05) != 0)
+        {
+            return $"TCP flags 0x{flags:x2} (SYN with FIN or RST)";
+        }
+        if (BinaryPrimitives.ReadUInt16BigEndian(l4) == 0 || BinaryPrimitives.ReadUInt16BigEndian(l4[2..]) == 0)
+        {
+            return "TCP port 0";
+        }
+        if (dst.IsMulticast || dst.IsLimitedBroadcast)
+        {
+            return "TCP to a group";
+        }
+        return Wire.Sum(l4, Wire.PseudoHeader(src, dst, Wire.Tcp, l4.Length)) == 0xFFFF ? null : "TCP checksum";
     }
 
     private static string? CheckUdp(ReadOnlySpan<byte> l4, Address src, Address dst)

@@ -94,6 +94,28 @@ internal static class Wire
         return u;
     }
 
+    /// <summary>A TCP segment (options padded with NOPs to a multiple of 4) checksummed for <paramref name="src"/> → <paramref name="dst"/>.</summary>
+    public static byte[] TcpSegment(Address src, Address dst, ushort srcPort, ushort dstPort, uint seq, uint ack, byte flags,
+        ushort window, ReadOnlySpan<byte> options, ReadOnlySpan<byte> payload, ushort urgent = 0)
+    {
+        int optionLength = Math.Min((options.Length + 3) & ~3, 40);
+        int headerLength = 20 + optionLength;
+        var t = new byte[headerLength + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(t, srcPort);
+        BinaryPrimitives.WriteUInt16BigEndian(t.AsSpan(2), dstPort);
+        BinaryPrimitives.WriteUInt32BigEndian(t.AsSpan(4), seq);
+        BinaryPrimitives.WriteUInt32BigEndian(t.AsSpan(8), ack);
+        t[12] = (byte)(headerLength / 4 << 4);
+        t[13] = flags;
+        BinaryPrimitives.WriteUInt16BigEndian(t.AsSpan(14), window);
+        BinaryPrimitives.WriteUInt16BigEndian(t.AsSpan(18), urgent);
+        t.AsSpan(20, optionLength).Fill(1);
+        options[..Math.Min(options.Length, optionLength)].CopyTo(t.AsSpan(20));
+        payload.CopyTo(t.AsSpan(headerLength));
+        BinaryPrimitives.WriteUInt16BigEndian(t.AsSpan(16), Finish(Sum(t, PseudoHeader(src, dst, Tcp, t.Length))));
+        return t;
+    }
+
     /// <summary>An ICMPv4 message: type, code, the 4-byte rest of header, body; checksummed.</summary>
     public static byte[] Icmp4(byte type, byte code, uint rest, ReadOnlySpan<byte> body)
     {

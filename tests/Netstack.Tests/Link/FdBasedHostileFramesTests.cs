@@ -72,6 +72,10 @@ public sealed class FdBasedHostileFramesTests
                 foreach (var frame in FuzzFrames(ethernet, 300))
                 {
                     pair.Send(frame);
+                    if (ethernet && frame.Length is > 0 and < 14)
+                    {
+                        runts++;
+                    }
                 }
                 host.Ping(frame => pair.Send(frame), () => pair.Receive(timeoutMs: 200));
                 var stats = ep.Statistics;

@@ -16,6 +16,7 @@ public sealed class Ipv6HostileInputTests : IDisposable
     [Fact]
     public void UdpFromOurOwnAddressIsDropped()
     {
+        long framesBefore = _host.FramesOut;
         foreach (var own in new[] { FuzzHost.Us6, FuzzHost.OurLinkLocal })
         {
             _host.Inject(_host.Frame(Wire.Ipv6(own, FuzzHost.Us6, Wire.Udp,
@@ -26,13 +27,14 @@ public sealed class Ipv6HostileInputTests : IDisposable
         Assert.Equal(6, _host.Ip6.Stats.DroppedBadAddress.Value);
         Assert.Equal(0, _host.Echo6.QueuedDatagrams);
         Assert.Equal(0, _host.Stack.Stats.LoopbackPackets.Value);
-        Assert.Equal(0, _host.FramesOut);
+        Assert.Equal(framesBefore, _host.FramesOut);
     }
 
     [Fact]
     public void FragmentedNeighborSolicitationIsIgnored()
     {
         // RFC 6980: NDP messages in fragments are dropped (they would slip past RA-Guard style filters).
+        long framesBefore = _host.FramesOut;
         var src = Address.Parse("fe80::77");
         var ns = Wire.Icmp6(src, FuzzHost.Us6, 135, 0, 0,
             Wire.NdpTargetBody(FuzzHost.Us6, Wire.NdpLinkAddressOption(1, LinkAddress.Parse("02:00:00:00:00:77"))));
@@ -44,7 +46,7 @@ public sealed class Ipv6HostileInputTests : IDisposable
         Assert.Equal(1, _host.Ip6.Stats.PacketsReassembled.Value);
         Assert.Equal(1, _host.Ip6.Stats.DroppedFragmentedNdp.Value);
         Assert.Equal(0, _host.Ip6.IcmpStats.NeighborSolicitationsReceived.Value);
-        Assert.Equal(0, _host.FramesOut);
+        Assert.Equal(framesBefore, _host.FramesOut);
         Assert.False(_host.Nic.GetNeighborCache(NetworkProtocolNumber.IPv6)!.TryGetEntry(src, out _));
     }
 
