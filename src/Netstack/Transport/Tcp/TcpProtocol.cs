@@ -101,12 +101,13 @@ public sealed class TcpProtocol : ITransportProtocol
 
     /// <summary>
     /// Parses a segment and counts it, or counts why it was dropped. A segment to a broadcast or multicast
-    /// address is dropped unanswered (RFC 1122 4.2.3.10; Linux drops all but PACKET_HOST).
+    /// address, or in a link-layer broadcast or multicast frame, is dropped unanswered (RFC 1122 4.2.3.10;
+    /// Linux drops all but PACKET_HOST).
     /// </summary>
     internal bool TryParse(Nic nic, PacketBuffer packet, out TcpSegment segment)
     {
         var destination = packet.DestinationAddress;
-        if (destination.IsMulticast || nic.IsBroadcast(destination))
+        if (destination.IsMulticast || nic.IsBroadcast(destination) || packet.PacketType is PacketType.Broadcast or PacketType.Multicast)
         {
             segment = default;
             Stats.DroppedNotUnicast.Increment();

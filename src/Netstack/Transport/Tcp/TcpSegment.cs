@@ -56,7 +56,8 @@ internal struct TcpSegment
                 packet.RxChecksumValidated = true;
             }
         }
-        if (!TcpHeader.TryParse(bytes, out var header))
+        // Port 0 is reserved (RFC 6335 section 6): no connection uses it, and answering it only serves scanners.
+        if (!TcpHeader.TryParse(bytes, out var header) || header.SourcePort == 0 || header.DestinationPort == 0)
         {
             return TcpParseResult.Malformed;
         }
