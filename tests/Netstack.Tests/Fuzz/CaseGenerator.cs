@@ -544,7 +544,13 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
         private void TcpSession(int room)
         {
             bool v6 = r.Chance(0.5);
-            var target = r.Chance(0.7) ? TcpTarget.Listener : r.Chance(0.7) ? TcpTarget.Active : TcpTarget.Closed;
+            var target = r.Int(10) switch
+            {
+                < 4 => TcpTarget.Listener,
+                < 7 => TcpTarget.Established,
+                < 9 => TcpTarget.Active,
+                _ => TcpTarget.Closed,
+            };
             int source = r.Chance(0.8) ? 0 : r.Int(1, 5);
             ushort port = (ushort)r.Int(1000, 1010);
             if (target == TcpTarget.Active)
@@ -552,7 +558,8 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
                 AddTcp("tcp-synack", Segment(v6, 0, port, target, 0x12, SeqBase.Random, 0, AckBase.OurNext, r.Chance(0.9) ? 0 : r.Int(-2, 2),
                     [], SynOptions()));
             }
-            else
+            // The established connection is already synchronized: straight to the hostile part.
+            else if (target != TcpTarget.Established)
             {
                 AddTcp("tcp-syn", Segment(v6, source, port, target, 0x02, SeqBase.Random, 0, AckBase.Random, 0, [], SynOptions()));
                 if (r.Chance(0.9))
@@ -662,7 +669,13 @@ internal sealed class CaseGenerator(bool ethernet, CaseKind kind, int maxSteps, 
 
         private void AddTcp(string what, TcpSpec spec) => steps.Add(new FuzzStep(null, r.Chance(0.03) ? r.Pick(40, 200, 1000) : 0, what, spec));
 
-        private TcpTarget RandomTarget() => r.Chance(0.6) ? TcpTarget.Listener : r.Chance(0.6) ? TcpTarget.Active : TcpTarget.Closed;
+        private TcpTarget RandomTarget() => r.Int(4) switch
+        {
+            0 => TcpTarget.Listener,
+            1 => TcpTarget.Established,
+            2 => TcpTarget.Active,
+            _ => TcpTarget.Closed,
+        };
 
         private byte RandomFlags() => r.Chance(0.5) ? r.Pick<byte>(0x02, 0x10, 0x18, 0x11, 0x04, 0x14, 0x12, 0x01, 0x00, 0x03, 0x06, 0x3F, 0xFF) : r.Byte();
 

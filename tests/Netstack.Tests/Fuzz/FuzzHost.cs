@@ -39,6 +39,7 @@ internal sealed class FuzzHost : IDisposable
     public const ushort TcpLivenessPort = 81;
     public const ushort TcpClosedPort = 7777;
     public const ushort TcpPeerPort = 5555;
+    public const ushort TcpEstablishedPeerPort = 6666;
     public const ushort EchoPort = 7;
     public const ushort ConnectedPort = 5000;
     public const ushort PeerPort = 5001;
@@ -112,6 +113,7 @@ internal sealed class FuzzHost : IDisposable
         // TCP: a listener the fuzz aims at (nobody accepts: its queue fills), one for the liveness check, and a
         // connection the host opens to the peer (the fuzz may answer its SYN).
         var settings = Tcp.Options.DefaultConnectionSettings;
+        _demuxBaseline = Stack.Demuxer.Count;
         foreach (var any in (Address[])[Address.AnyV4, Address.AnyV6])
         {
             Check(TcpListenEndpoint.Listen(Tcp, settings, any, TcpPort, limits.TcpBacklog, out var listener));
@@ -124,7 +126,54 @@ internal sealed class FuzzHost : IDisposable
         _active.Add(active4!);
         _active.Add(active6!);
         DrainAndCheckOutput();
+        // An established connection per family the fuzz aims at (TcpTarget.Established).
+        _established.Add(OpenTcp(v6: false, TcpEstablishedPeerPort));
+        _established.Add(OpenTcp(v6: true, TcpEstablishedPeerPort));
     }
+
+    private readonly int _demuxBaseline;
+    private readonly List<TcpEndpoint> _established = new();
+
+    /// <summary>
+    /// Opens a connection from the peer to the liveness listener (SYN, SYN-ACK, ACK) and accepts it; the flow's
+    /// sequence numbers are then known (<see cref="TcpNext"/>).
+    /// </summary>
+    public TcpEndpoint OpenTcp(bool v6, ushort peerPort)
+    {
+        var listener = _listeners[v6 ? 3 : 1];
+        const uint isn = 0x2000_0000;
+        Inject(TcpFrame(v6, peerPort, TcpLivenessPort, isn, 0, 0x02, [], options: [2, 4, 5, 180, 1, 3, 3, 7, 4, 2]));
+        var (ourNext, peerNext) = TcpNext(v6, peerPort, TcpLivenessPort);
+        if (peerNext != isn + 1)
+        {
+            throw new FuzzInvariantException($"liveness: no SYN-ACK from the TCP listener over IPv{(v6 ? 6 : 4)} to port {peerPort}");
+        }
+        Inject(TcpFrame(v6, peerPort, TcpLivenessPort, isn + 1, ourNext, 0x10, []));
+        var accept = listener.AcceptAsync(CancellationToken.None);
+        if (!accept.IsCompleted || accept.Result is not { State: TcpState.Established } ep)
+        {
+            throw new FuzzInvariantException($"liveness: the TCP listener accepted nothing over IPv{(v6 ? 6 : 4)} from port {peerPort}");
+        }
+        return ep;
+    }
+
+    /// <summary>A TCP segment from the peer (<paramref name="v6"/>) to <paramref name="ourPort"/>, framed, <paramref name="padding"/> bytes after the IP packet.</summary>
+    public byte[] TcpFrame(bool v6, ushort peerPort, ushort ourPort, uint seq, uint ack, byte flags, byte[] payload,
+        ushort window = 65535, byte[]? options = null, int padding = 0)
+    {
+        var src = v6 ? Peer6 : Peer4;
+        var dst = v6 ? Us6 : Us4;
+        var segment = Wire.TcpSegment(src, dst, peerPort, ourPort, seq, ack, flags, window, options ?? [], payload);
+        byte[] ip = v6 ? Wire.Ipv6(src, dst, Wire.Tcp, segment) : Wire.Ipv4(src, dst, Wire.Tcp, segment);
+        return Frame(padding > 0 ? [.. ip, .. new byte[padding]] : ip);
+    }
+
+    /// <summary>On a flow with the peer: the host's next sequence number and the next one it expects from the peer.</summary>
+    public (uint OurNext, uint PeerNext) TcpNext(bool v6, ushort peerPort, ushort ourPort) =>
+        _flows.TryGetValue((v6, v6 ? Peer6 : Peer4, ourPort, peerPort), out var f) ? (f.OurNext, f.PeerNext) : (0, 0);
+
+    /// <summary>The established connections the fuzz aims at (IPv4, IPv6).</summary>
+    public IReadOnlyList<TcpEndpoint> EstablishedTcp => _established;
 
     private readonly List<TcpListenEndpoint> _listeners = new();
     private readonly List<TcpEndpoint> _active = new();
@@ -139,6 +188,7 @@ internal sealed class FuzzHost : IDisposable
         public uint PeerNext;
         public bool HavePeerNext;
         public uint OurTsVal;
+        public ushort Window;
     }
 
     public TcpProtocol Tcp { get; }
@@ -154,9 +204,19 @@ internal sealed class FuzzHost : IDisposable
         {
             TcpTarget.Listener => TcpPort,
             TcpTarget.Active => _active[v6 ? 1 : 0].Id.LocalPort,
+            TcpTarget.Established => TcpLivenessPort,
             _ => TcpClosedPort,
         };
-        ushort peerPort = spec.Target == TcpTarget.Active ? TcpPeerPort : spec.PeerPort;
+        ushort peerPort = spec.Target switch
+        {
+            TcpTarget.Active => TcpPeerPort,
+            TcpTarget.Established => TcpEstablishedPeerPort,
+            _ => spec.PeerPort,
+        };
+        if (spec.Target == TcpTarget.Established)
+        {
+            src = v6 ? Peer6 : Peer4;
+        }
         _flows.TryGetValue((v6, src, ourPort, peerPort), out var flow);
         uint seq = (spec.Seq == SeqBase.PeerNext && flow is { HavePeerNext: true } ? flow.PeerNext : spec.RandomSeq) + (uint)spec.SeqDelta;
         uint ack = (spec.Ack == AckBase.OurNext && flow is not null ? flow.OurNext : spec.RandomAck) + (uint)spec.AckDelta;
@@ -219,7 +279,8 @@ internal sealed class FuzzHost : IDisposable
             return;
         }
         var key = (v6, peer, BinaryPrimitives.ReadUInt16BigEndian(t), BinaryPrimitives.ReadUInt16BigEndian(t[2..]));
-        if (!_flows.TryGetValue(key, out var flow))
+        bool isNew = !_flows.TryGetValue(key, out var flow);
+        if (flow is null)
         {
             if (_flows.Count > 4096)
             {
@@ -230,11 +291,18 @@ internal sealed class FuzzHost : IDisposable
         }
         byte flags = t[13];
         uint seq = BinaryPrimitives.ReadUInt32BigEndian(t[4..]);
-        flow.OurNext = seq + (uint)(t.Length - headerLength) + ((flags & 0x02) != 0 ? 1u : 0) + ((flags & 0x01) != 0 ? 1u : 0);
+        uint end = seq + (uint)(t.Length - headerLength) + ((flags & 0x02) != 0 ? 1u : 0) + ((flags & 0x01) != 0 ? 1u : 0);
+        // A retransmission does not move it back, a SYN starts a new sequence space, a RST (its sequence number
+        // may come from the segment it answers) moves it only on a flow not seen before.
+        if ((flags & 0x04) != 0 ? isNew : (flags & 0x02) != 0 || (int)(end - flow.OurNext) > 0)
+        {
+            flow.OurNext = end;
+        }
         if ((flags & 0x10) != 0)
         {
             flow.PeerNext = BinaryPrimitives.ReadUInt32BigEndian(t[8..]);
             flow.HavePeerNext = true;
+            flow.Window = BinaryPrimitives.ReadUInt16BigEndian(t[14..]);
         }
         var options = t[20..headerLength];
         for (int i = 0; i < options.Length;)
@@ -430,6 +498,29 @@ internal sealed class FuzzHost : IDisposable
         Inject(Frame(v6 ? Wire.Ipv6(src, dst, Wire.Tcp, rst) : Wire.Ipv4(src, dst, Wire.Tcp, rst)));
     }
 
+    /// <summary>
+    /// Closes every TCP endpoint the host made and requires that nothing TCP is left: no endpoint, no demultiplexer
+    /// entry, no reserved port.
+    /// </summary>
+    public void CheckTcpReleased()
+    {
+        foreach (var l in _listeners)
+        {
+            l.Close();
+        }
+        foreach (var ep in _active.Concat(_established))
+        {
+            ep.Abort();
+        }
+        DrainAndCheckOutput();
+        Require(Tcp.ActiveEndpoints == 0, () => $"{Tcp.ActiveEndpoints} TCP endpoints left after every one was closed");
+        Require(Stack.Demuxer.Count == _demuxBaseline, () => $"{Stack.Demuxer.Count - _demuxBaseline} demultiplexer entries left after TCP closed");
+        foreach (ushort port in (ushort[])[TcpPort, TcpLivenessPort, _active[0].Id.LocalPort, _active[1].Id.LocalPort])
+        {
+            Require(!Stack.Ports.IsReserved(Tcp.Number, port), () => $"TCP port {port} still reserved");
+        }
+    }
+
     /// <summary>Adds the spare address of a family if it is absent, else removes it (configuration racing with traffic).</summary>
     public void ToggleSpareAddress(bool v4)
     {
@@ -480,7 +571,7 @@ internal sealed class FuzzHost : IDisposable
         {
             l.Close();
         }
-        foreach (var a in _active)
+        foreach (var a in _active.Concat(_established))
         {
             a.Abort();
         }

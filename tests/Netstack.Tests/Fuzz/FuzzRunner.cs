@@ -103,6 +103,7 @@ internal static class FuzzRunner
                 host.CheckInvariants();
             }
             host.CheckLiveness();
+            host.CheckTcpReleased();
             Tally(host);
         }
         finally

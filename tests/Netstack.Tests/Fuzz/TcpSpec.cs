@@ -11,6 +11,9 @@ internal enum TcpTarget : byte
 
     /// <summary>A port nobody listens on (answered with RST).</summary>
     Closed,
+
+    /// <summary>The connection from the peer's port 6666 to port 81 the host accepted when it was made.</summary>
+    Established,
 }
 
 /// <summary>Where a segment's sequence number comes from.</summary>
