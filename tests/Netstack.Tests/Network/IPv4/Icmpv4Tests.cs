@@ -285,7 +285,7 @@ public sealed class Icmpv4Tests : IDisposable
         _h.Inject(ErrorAboutOurs(type, code, rest));
         var (id, error) = Assert.Single(ep.Errors);
         Assert.Equal(new TransportEndpointId(5000, Us, 53, Peer), id);
-        Assert.Equal(new TransportError(kind, info), error);
+        Assert.Equal(new TransportError(kind, info), error with { QuotedWord = -1 });
         Assert.Equal(1, _h.Ip.IcmpStats.ErrorsDelivered.Value);
     }
 
@@ -295,7 +295,7 @@ public sealed class Icmpv4Tests : IDisposable
         var ep = _h.Listen(5000);
         _h.Inject(ErrorAboutOurs(3, 4, 1600));
         Assert.Equal(1500, _h.Ip.PathMtu(_h.Nic, Peer));
-        Assert.Equal(new TransportError(TransportErrorKind.PacketTooBig, 1500), ep.Errors[^1].Error);
+        Assert.Equal(new TransportError(TransportErrorKind.PacketTooBig, 1500), ep.Errors[^1].Error with { QuotedWord = -1 });
         _h.Inject(ErrorAboutOurs(3, 4, 1400));
         _h.Inject(ErrorAboutOurs(3, 4, 1450));
         Assert.Equal(1400, _h.Ip.PathMtu(_h.Nic, Peer));

@@ -80,6 +80,7 @@ internal sealed class KernelPeer : IDisposable
                     options = options with { Fds = [_packet.Fd], EthernetHeader = true, Address = mac };
                     break;
             }
+            Device = dev;
             Namespace.Check($"ip addr add 198.18.0.1/24 dev {dev}");
             Namespace.Check($"ip addr add fd42:ba5e::1/64 dev {dev} nodad");
             Namespace.Check($"ip link set {dev} up");
@@ -107,6 +108,9 @@ internal sealed class KernelPeer : IDisposable
     }
 
     public NetNamespace Namespace { get; }
+
+    /// <summary>The kernel's device facing our stack (where nftables rules can hook its egress).</summary>
+    public string Device { get; } = "";
 
     public NetworkStack Stack { get; } = null!;
 

@@ -39,6 +39,23 @@ public class TcpCloseTests
     }
 
     [Fact]
+    public async Task AFinThatAlsoAcknowledgesOurFinGoesFromFinWait1StraightToTimeWait()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        sc.Connection.ShutdownWrite();
+        var fin = sc.Read();
+        Assert.Equal(TcpState.FinWait1, sc.Connection.State);
+        host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack, ack: fin.Seq + 1));
+        sc.PeerNext++;
+        Assert.Equal(sc.PeerNext, sc.Read().Ack);
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        host.Advance(TimeSpan.FromSeconds(2.1));
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+        AssertNothingLeft(host);
+    }
+
+    [Fact]
     public async Task PassiveCloseGoesThroughCloseWaitAndLastAck()
     {
         using var host = new TcpTestHost();
@@ -234,6 +251,126 @@ public class TcpCloseTests
         Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
         Assert.Equal(sc.PeerNext + 100001, synAck.Ack);
         Assert.Equal(TcpState.Closed, sc.Connection.State);
+    }
+
+    [Fact]
+    public async Task WithTimestampsANewerTimestampTakesOverTimeWaitAndAnOlderOneCannot()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var (sc, listener) = await ScriptedConnection.PassiveAsync(host, timestamps: true);
+        await using var _ = listener;
+        sc.Connection.ShutdownWrite();
+        var fin = sc.Read();
+        sc.Acknowledge(fin.Seq + 1);
+        host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack));
+        sc.PeerNext++;
+        sc.Read();
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        // RFC 6191: an older timestamp is an old duplicate (PAWS), whatever its sequence number.
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = ScriptedConnection.LocalPort, Seq = sc.PeerNext + 100000, Flags = TcpFlags.Syn, Options = TestSegment.SynOptions(1460, 7, true, sc.PeerTsVal - 10) });
+        Assert.Equal(TcpFlags.Ack, sc.Read().Flags);
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        // A newer timestamp is a new incarnation, even with a lower sequence number.
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = ScriptedConnection.LocalPort, Seq = sc.PeerNext - 5000, Flags = TcpFlags.Syn, Options = TestSegment.SynOptions(1460, 7, true, sc.PeerTsVal + 10) });
+        var synAck = sc.Read();
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        Assert.Equal(sc.PeerNext - 4999, synAck.Ack);
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+    }
+
+    [Fact]
+    public async Task TimeWaitIsACompactEndpointThatReleasedTheConnectionsBuffers()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        long chunks = ChunkPool.Shared.Outstanding;
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        await sc.Connection.WriteAsync(new byte[3000]);
+        sc.SendData(new byte[700]);
+        await EnterTimeWaitAsActiveCloser(sc);
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        // The unread 700 bytes are still there for the application; nothing else is held.
+        Assert.Equal(700, await sc.Connection.ReadAsync(new byte[1000]));
+        Assert.Equal(0, await sc.Connection.ReadAsync(new byte[1000]));
+        host.ReadAll();
+        Assert.Equal(chunks, ChunkPool.Shared.Outstanding);
+        Assert.Equal(1, host.Stack.Timers.Count);
+        Assert.Equal(1, host.Tcp.ActiveEndpoints);
+        Assert.True(host.Stack.Ports.IsReserved(6, sc.OurPort), "TIME-WAIT keeps the port of an active open");
+        Assert.Equal(1, host.Tcp.Stats.TimeWaits.Value);
+        host.Advance(TimeSpan.FromSeconds(2.1));
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+        AssertNothingLeft(host);
+    }
+
+    [Fact]
+    public async Task InTimeWaitARstAtRcvNxtEndsTheWaitAndABareAckRestartsIt()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        await EnterTimeWaitAsActiveCloser(sc);
+        host.Advance(TimeSpan.FromSeconds(1.5));
+        host.Inject(sc.Segment(TcpFlags.Ack));
+        host.Advance(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        host.AssertNothingSent();
+        // A RST elsewhere than RCV.NXT is answered (rate-limited ACK) and ignored; at RCV.NXT it ends the wait.
+        host.Inject(sc.Segment(TcpFlags.Rst, seq: sc.PeerNext + 10));
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        host.Inject(sc.Segment(TcpFlags.Rst));
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+        host.ReadAll();
+        AssertNothingLeft(host);
+    }
+
+    [Fact]
+    public async Task InTimeWaitRetransmittedFinsAreAcknowledgedAtMostOncePerInterval()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        await EnterTimeWaitAsActiveCloser(sc);
+        var fin = sc.Segment(TcpFlags.Fin | TcpFlags.Ack, seq: sc.PeerNext - 1);
+        host.Inject(fin);
+        host.Inject(fin);
+        var ack = sc.Read();
+        Assert.Equal(sc.PeerNext, ack.Ack);
+        Assert.True(ack.ParsedOptions.HasTimestamps);
+        host.AssertNothingSent();
+        host.Advance(TimeSpan.FromMilliseconds(600));
+        host.Inject(fin);
+        Assert.Equal(sc.PeerNext, sc.Read().Ack);
+    }
+
+    [Fact]
+    public async Task AnEcnSetupSynTakesOverTimeWaitToo()
+    {
+        using var host = new TcpTestHost(ShortTimeWait);
+        var (sc, listener) = await ScriptedConnection.PassiveAsync(host, timestamps: false);
+        await using var _ = listener;
+        sc.Connection.ShutdownWrite();
+        var fin = sc.Read();
+        sc.Acknowledge(fin.Seq + 1);
+        host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack));
+        sc.PeerNext++;
+        sc.Read();
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = ScriptedConnection.LocalPort, Seq = sc.PeerNext + 100000, Flags = TcpFlags.Syn | TcpFlags.Ece | TcpFlags.Cwr });
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, sc.Read().Flags);
+        Assert.Equal(1, host.Tcp.Stats.TimeWaitTakeovers.Value);
+    }
+
+    /// <summary>Our FIN first, acknowledged; then the peer's FIN: TIME-WAIT on our side.</summary>
+    private static Task EnterTimeWaitAsActiveCloser(ScriptedConnection sc)
+    {
+        var host = sc.Host;
+        sc.Connection.ShutdownWrite();
+        var sent = host.ReadAll();
+        var fin = sent.Single(s => s.Has(TcpFlags.Fin));
+        sc.Acknowledge(fin.Seq + (uint)fin.SequenceLength);
+        host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack));
+        sc.PeerNext++;
+        var ack = sc.Read();
+        Assert.Equal(sc.PeerNext, ack.Ack);
+        Assert.Equal(TcpState.TimeWait, sc.Connection.State);
+        return Task.CompletedTask;
     }
 
     [Fact]

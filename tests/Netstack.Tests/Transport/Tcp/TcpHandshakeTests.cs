@@ -251,6 +251,46 @@ public class TcpHandshakeTests
     }
 
     [Fact]
+    public async Task SimultaneousOpenCompletesOnThePeersSynAck()
+    {
+        using var host = new TcpTestHost();
+        var connect = TcpConnection.ConnectAsync(host.Stack, PeerEndPoint);
+        var syn = host.Read();
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = syn.SourcePort, Seq = 300, Flags = TcpFlags.Syn, Window = 1000, Options = TestSegment.SynOptions(1460, 2, true, 50) });
+        var synAck = host.Read();
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        // The peer was in SYN-SENT too: it answers our SYN with its own SYN-ACK (same ISS), which ends our
+        // handshake at once (RFC 9293 figure 7; Linux) rather than drawing a challenge ACK.
+        host.Inject(new TestSegment { SourcePort = ScriptedConnection.PeerPort, DestinationPort = syn.SourcePort, Seq = 300, Ack = syn.Seq + 1, Flags = TcpFlags.Syn | TcpFlags.Ack, Window = 1000, Options = TestSegment.SynOptions(1460, 2, true, 51, synAck.ParsedOptions.TimestampValue) });
+        var ack = host.Read();
+        Assert.Equal(TcpFlags.Ack, ack.Flags);
+        Assert.Equal(301u, ack.Ack);
+        await using var c = await connect.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(TcpState.Established, c.State);
+        Assert.Equal(0, host.Tcp.Stats.ChallengeAcks.Value);
+        // The SYN's 1000-byte window is not scaled (RFC 7323 2.2): rounded down to the peer's 4-byte unit.
+        Assert.Equal(1000, c.GetStatistics().PeerWindow);
+        await c.WriteAsync(new byte[10]);
+        Assert.Equal(10, host.Read().Payload.Length);
+    }
+
+    [Fact]
+    public async Task SegmentsToBroadcastOrMulticastAddressesAreDroppedUnanswered()
+    {
+        using var host = new TcpTestHost();
+        await using var listener = new TcpListener(host.Stack, IPAddress.Any, 80);
+        listener.Start();
+        foreach (var destination in new[] { Address.V4(10, 0, 0, 255), Address.V4(255, 255, 255, 255), Address.V4(224, 0, 0, 1) })
+        {
+            host.Inject(new TestSegment { Destination = destination, SourcePort = 1234, DestinationPort = 80, Seq = 1, Flags = TcpFlags.Syn });
+            host.Inject(new TestSegment { Destination = destination, SourcePort = 1234, DestinationPort = 81, Seq = 1, Flags = TcpFlags.Ack, Ack = 5 });
+        }
+        host.AssertNothingSent();
+        Assert.Equal(0, host.Tcp.Stats.PassiveOpens.Value);
+        Assert.True(host.Tcp.Stats.DroppedNotUnicast.Value >= 3, host.Tcp.Stats.DroppedNotUnicast.Value.ToString());
+    }
+
+    [Fact]
     public void SegmentsForNoConnectionAreAnsweredWithRst()
     {
         using var host = new TcpTestHost();

@@ -130,6 +130,7 @@ public class TcpKernelInteropTests
     [SkippableTheory]
     [InlineData(KernelLink.Tun)]
     [InlineData(KernelLink.Tap)]
+    [InlineData(KernelLink.Veth)]
     public async Task HalfCloseWorksBothWays(KernelLink link)
     {
         using var peer = new KernelPeer(link);
@@ -183,7 +184,7 @@ public class TcpKernelInteropTests
     }
 
     [SkippableTheory]
-    [InlineData("drop=5%,dup=2%,reorder=5%,delay=1ms±1ms,seed=7")]
+    [InlineData("drop=5%,dup=2%,reorder=5%,delay=1ms±1ms,corrupt=1%,seed=7")]
     [InlineData("in.drop=5%,out.drop=5%,seed=11")]
     public async Task TransfersSurviveAFaultyLink(string faults)
     {
@@ -192,25 +193,115 @@ public class TcpKernelInteropTests
         Assert.True(peer.Tcp.Stats.Retransmits.Value > 0);
     }
 
-    [SkippableFact]
-    public async Task TransfersSurviveKernelSideLossAndDuplication()
+    [SkippableTheory]
+    [InlineData(KernelLink.Tun)]
+    [InlineData(KernelLink.Tap)]
+    [InlineData(KernelLink.Veth)]
+    public async Task TransfersSurviveLossAndDuplicationOnTheKernelSideWithReorderingDelayAndCorruptionOnOurs(KernelLink link)
     {
         Privileges.RequireTool("nft");
-        using var peer = new KernelPeer(KernelLink.Tun);
-        // 5% loss on the kernel's input and output, every packet to the device duplicated (RFC 5681 worst case).
+        using var peer = new KernelPeer(link, "reorder=3%,delay=1ms±1ms,dup=1%,corrupt=0.5%,seed=5");
+        // 5% loss on the kernel's input and output, 3% of what the device sends duplicated.
         peer.Namespace.Check("nft add table inet faults");
         peer.Namespace.Check("nft 'add chain inet faults in { type filter hook input priority 0; }'");
         peer.Namespace.Check("nft 'add chain inet faults out { type filter hook output priority 0; }'");
         peer.Namespace.Check("nft add rule inet faults in meta l4proto tcp numgen random mod 100 '<' 5 drop");
         peer.Namespace.Check("nft add rule inet faults out meta l4proto tcp numgen random mod 100 '<' 5 drop");
         peer.Namespace.Check("nft add table netdev dupes");
-        peer.Namespace.Check("nft 'add chain netdev dupes egress { type filter hook egress device nsk0 priority 0; }'");
-        peer.Namespace.Check("nft add rule netdev dupes egress numgen random mod 100 '<' 3 dup to nsk0");
-        await TransferBothWays(peer, 2 << 20);
+        peer.Namespace.Check($"nft 'add chain netdev dupes egress {{ type filter hook egress device {peer.Device} priority 0; }}'");
+        peer.Namespace.Check($"nft add rule netdev dupes egress numgen random mod 100 '<' 3 dup to {peer.Device}");
+        await TransferBothWays(peer, 1 << 20);
         Assert.True(peer.Tcp.Stats.Retransmits.Value > 0);
+        Assert.True(peer.Faults!.OutboundStats.Corrupted.Value + peer.Faults.InboundStats.Corrupted.Value > 0);
     }
 
-    private static async Task TransferBothWays(KernelPeer peer, int size)
+    [SkippableFact]
+    public async Task SimultaneousOpenWithTheKernel()
+    {
+        Privileges.RequireTool("nft");
+        using var peer = new KernelPeer(KernelLink.Tun);
+        // Both first SYNs are lost, so each side is in SYN-SENT when the other's retransmission arrives:
+        // the kernel's pure SYN reaches us first (ours keep being dropped), we answer with SYN-ACK.
+        peer.Namespace.Check("nft add table inet sim");
+        peer.Namespace.Check("nft 'add chain inet sim in { type filter hook input priority 0; }'");
+        peer.Namespace.Check("nft 'add chain inet sim out { type filter hook output priority 0; }'");
+        peer.Namespace.Check("nft 'add rule inet sim in tcp dport 6001 tcp flags & (syn | ack) == syn drop'");
+        peer.Namespace.Check("nft 'add rule inet sim out tcp dport 6002 tcp flags & (syn | ack) == syn drop'");
+        using var kernel = peer.KernelSocket(AddressFamily.InterNetwork);
+        kernel.Bind(new IPEndPoint(KernelPeer.KernelV4, 6001));
+        var kernelConnect = kernel.ConnectAsync(new IPEndPoint(KernelPeer.StackV4, 6002));
+        var ourConnect = TcpConnection.ConnectAsync(peer.Stack, new IPEndPoint(KernelPeer.KernelV4, 6001), new IPEndPoint(KernelPeer.StackV4, 6002));
+        await Task.Delay(200);
+        Assert.False(ourConnect.IsCompleted);
+        peer.Namespace.Check("nft flush chain inet sim out");
+        await using var ours = await ourConnect.WaitAsync(Timeout);
+        await kernelConnect.WaitAsync(Timeout);
+        Assert.Equal(0, peer.Tcp.Stats.PassiveOpens.Value);
+        await ours.WriteAsync("from us"u8.ToArray());
+        var buffer = new byte[16];
+        Assert.Equal(7, await kernel.ReceiveAsync(buffer).WaitAsync(Timeout));
+        await kernel.SendAsync("from the kernel"u8.ToArray());
+        kernel.Shutdown(SocketShutdown.Send);
+        Assert.Equal("from the kernel"u8.ToArray(), await TcpBulkTransferTests.ReadAll(ours).WaitAsync(Timeout));
+    }
+
+    [SkippableFact]
+    public async Task SynCookieConnectionsCarryWindowScaleSackAndTimestamps()
+    {
+        using var peer = new KernelPeer(KernelLink.Tun, tcp: new Netstack.Transport.Tcp.TcpProtocolOptions { SynCookies = Netstack.Transport.Tcp.SynCookieMode.Always });
+        await TransferBothWays(peer, 2 << 20, (server, _) =>
+        {
+            var stats = server.GetStatistics();
+            Assert.True(stats.SackEnabled && stats.TimestampsEnabled && stats.SendWindowScale > 0 && stats.ReceiveWindowScale > 0, stats.ToString());
+        });
+        Assert.True(peer.Tcp.Stats.SynCookiesValid.Value >= 1);
+        Assert.Equal(0, peer.Tcp.Stats.SynCookiesInvalid.Value);
+    }
+
+    [SkippableFact]
+    public async Task AThousandConcurrentConnectionsFromUsToAKernelServer()
+    {
+        using var peer = new KernelPeer(KernelLink.TunVirtio);
+        peer.Namespace.Check("ip link set nsk0 txqueuelen 5000");
+        using var kernelListener = peer.KernelSocket(AddressFamily.InterNetwork);
+        kernelListener.Bind(new IPEndPoint(KernelPeer.KernelV4, 7007));
+        kernelListener.Listen(4096);
+        var serving = Task.Run(async () =>
+        {
+            var handlers = new List<Task>();
+            for (int i = 0; i < 1000; i++)
+            {
+                var s = await kernelListener.AcceptAsync();
+                handlers.Add(Task.Run(async () =>
+                {
+                    using (s)
+                    {
+                        var buffer = new byte[64];
+                        int n;
+                        while ((n = await s.ReceiveAsync(buffer)) > 0)
+                        {
+                            await s.SendAsync(buffer.AsMemory(0, n));
+                        }
+                        s.Shutdown(SocketShutdown.Send);
+                    }
+                }));
+            }
+            await Task.WhenAll(handlers);
+        });
+        var clients = Enumerable.Range(0, 1000).Select(async i =>
+        {
+            await using var c = await TcpConnection.ConnectAsync(peer.Stack, new IPEndPoint(KernelPeer.KernelV4, 7007));
+            var message = BitConverter.GetBytes(i);
+            await c.WriteAsync(message);
+            c.ShutdownWrite();
+            Assert.Equal(message, await TcpBulkTransferTests.ReadAll(c));
+        }).ToArray();
+        await Task.WhenAll(clients).WaitAsync(Timeout);
+        await serving.WaitAsync(Timeout);
+        Assert.True(peer.Tcp.Stats.ActiveOpens.Value >= 1000);
+    }
+
+    private static async Task TransferBothWays(KernelPeer peer, int size, Action<TcpConnection, Socket>? check = null)
     {
         var upload = RandomBytes(size, 3);
         var download = RandomBytes(size, 4);
@@ -219,6 +310,7 @@ public class TcpKernelInteropTests
         using var client = peer.KernelSocket(AddressFamily.InterNetwork);
         await client.ConnectAsync(new IPEndPoint(KernelPeer.StackV4, 5006)).WaitAsync(Timeout);
         await using var server = await listener.AcceptAsync().AsTask().WaitAsync(Timeout);
+        check?.Invoke(server, client);
         var kernelSends = Task.Run(async () =>
         {
             await client.SendAsync(upload);

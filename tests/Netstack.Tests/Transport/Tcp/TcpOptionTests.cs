@@ -117,7 +117,13 @@ public class TcpOptionTests
         using var host = new TcpTestHost();
         var connect = Netstack.Sockets.TcpConnection.ConnectAsync(host.Stack, new System.Net.IPEndPoint(TcpTestHost.Peer.ToIPAddress(), 80));
         var syn = host.Read();
-        host.Stack.DeliverTransportError(6, new TransportEndpointId(syn.SourcePort, TcpTestHost.Local, 80, TcpTestHost.Peer), new TransportError(TransportErrorKind.HostUnreachable));
+        var id = new TransportEndpointId(syn.SourcePort, TcpTestHost.Local, 80, TcpTestHost.Peer);
+        // RFC 5927 4.1: an error that quotes no sequence number in flight is ignored (a blind attack, maybe).
+        host.Stack.DeliverTransportError(6, id, new TransportError(TransportErrorKind.HostUnreachable));
+        host.Stack.DeliverTransportError(6, id, new TransportError(TransportErrorKind.HostUnreachable, QuotedWord: syn.Seq + 1000));
+        Assert.False(connect.IsCompleted);
+        Assert.Equal(2, host.Tcp.Stats.DroppedIcmpOutOfWindow.Value);
+        host.Stack.DeliverTransportError(6, id, new TransportError(TransportErrorKind.HostUnreachable, QuotedWord: syn.Seq));
         var e = await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => connect.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(System.Net.Sockets.SocketError.HostUnreachable, e.SocketErrorCode);
     }

@@ -26,6 +26,56 @@ public class TcpResetTests
         Assert.Equal(1, host.Tcp.Stats.ResetsReceived.Value);
     }
 
+    [Theory]
+    [InlineData(TcpState.FinWait1, SocketError.ConnectionReset)]
+    [InlineData(TcpState.FinWait2, SocketError.ConnectionReset)]
+    [InlineData(TcpState.CloseWait, null)]
+    [InlineData(TcpState.Closing, null)]
+    [InlineData(TcpState.LastAck, null)]
+    public async Task RstAtRcvNxtClosesEverySynchronizedState(TcpState state, SocketError? readError)
+    {
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        if (state is TcpState.CloseWait or TcpState.LastAck)
+        {
+            host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack));
+            sc.PeerNext++;
+        }
+        if (state is not TcpState.CloseWait)
+        {
+            sc.Connection.ShutdownWrite();
+        }
+        var fin = host.ReadAll().LastOrDefault(s => s.Has(TcpFlags.Fin));
+        if (state == TcpState.FinWait2)
+        {
+            sc.Acknowledge(fin!.Seq + 1);
+        }
+        if (state == TcpState.Closing)
+        {
+            host.Inject(sc.Segment(TcpFlags.Fin | TcpFlags.Ack));
+            sc.PeerNext++;
+            host.ReadAll();
+        }
+        Assert.Equal(state, sc.Connection.State);
+        host.Inject(sc.Segment(TcpFlags.Rst));
+        Assert.Equal(TcpState.Closed, sc.Connection.State);
+        if (readError is { } expected)
+        {
+            var e = await Assert.ThrowsAsync<SocketException>(async () => await sc.Connection.ReadAsync(new byte[1]));
+            Assert.Equal(expected, e.SocketErrorCode);
+        }
+        if (state == TcpState.CloseWait)
+        {
+            // As on Linux: the peer's FIN still ends the stream; writing fails with EPIPE (SocketError.Shutdown).
+            Assert.Equal(0, await sc.Connection.ReadAsync(new byte[1]));
+            var e = await Assert.ThrowsAsync<SocketException>(async () => await sc.Connection.WriteAsync(new byte[1]));
+            Assert.Equal(SocketError.Shutdown, e.SocketErrorCode);
+        }
+        await sc.Connection.DisposeAsync();
+        host.ReadAll();
+        TcpCloseTests.AssertNothingLeft(host);
+    }
+
     [Fact]
     public async Task PendingReadFailsWhenReset()
     {

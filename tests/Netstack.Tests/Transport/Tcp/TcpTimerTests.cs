@@ -111,7 +111,11 @@ public class TcpTimerTests
         {
             host.Advance(TimeSpan.FromSeconds(2.05));
         }
-        Assert.Equal(2, host.ReadAll().Count);
+        // Two more probes, then the count is reached: a RST tells the peer (as Linux does), and the connection ends.
+        var sent = host.ReadAll();
+        Assert.Equal(3, sent.Count);
+        Assert.All(sent.Take(2), p => Assert.Equal(sc.PeerAcked - 1, p.Seq));
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, sent[2].Flags);
         var e = await Assert.ThrowsAsync<SocketException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
         Assert.Equal(1, host.Tcp.Stats.KeepaliveTimeouts.Value);
