@@ -4,36 +4,45 @@ namespace Netstack.Transport.Tcp;
 
 /// <summary>
 /// In-order bytes received and not yet read by the application. Large payloads stay in the chunks they
-/// were received into (a reference per view, no copy); small ones are copied into a compact chunk so that a
+/// were received into (a reference per view, no copy); small ones are copied into compact chunks so that a
 /// stream of tiny segments cannot pin a received buffer per byte. Reading copies into the caller's memory:
-/// the one copy on the receive side. Not thread-safe: the connection's lock guards it.
+/// the one copy on the receive side. <see cref="Memory"/> is what the queue pins (Linux's truesize), and
+/// <see cref="Collapse"/> copies bytes out of mostly empty chunks when that is too much.
+/// Not thread-safe: the connection's lock guards it.
 /// </summary>
 internal sealed class ReceiveQueue
 {
     /// <summary>Payloads up to this size are copied rather than referenced.</summary>
     public const int CopyThreshold = 512;
 
-    private const int CompactChunkSize = 4096;
-    private readonly ChunkPool _pool;
-    private BufferView[] _views = new BufferView[4];
+    private readonly CompactWriter _compact;
+    private Piece[] _pieces = new Piece[4];
     private int _first;
     private int _count;
-    private Chunk? _compact;
-    private int _compactUsed;
+    private int _charged;
 
-    public ReceiveQueue(ChunkPool pool) => _pool = pool;
+    public ReceiveQueue(ChunkPool pool) => _compact = new CompactWriter(pool);
 
     /// <summary>Bytes waiting to be read.</summary>
     public int Length { get; private set; }
 
-    /// <summary>Appends <paramref name="length"/> data bytes of <paramref name="packet"/> from data offset <paramref name="offset"/>.</summary>
-    public void Append(PacketBuffer packet, int offset, int length)
+    /// <summary>
+    /// Memory pinned: the whole capacity of every chunk a received payload is referenced in, the bytes held in
+    /// compact chunks, and the unused rest of the compact chunk being filled.
+    /// </summary>
+    public int Memory => _charged + _compact.Slack;
+
+    /// <summary>
+    /// Appends <paramref name="length"/> data bytes of <paramref name="packet"/> from data offset
+    /// <paramref name="offset"/>: referenced, or copied when small or when <paramref name="copy"/> asks.
+    /// </summary>
+    public void Append(PacketBuffer packet, int offset, int length, bool copy = false)
     {
         if (length <= 0)
         {
             return;
         }
-        if (length <= CopyThreshold)
+        if (copy || length <= CopyThreshold)
         {
             AppendCopy(packet, offset, length);
             return;
@@ -56,9 +65,16 @@ internal sealed class ReceiveQueue
             int s = Math.Max(offset, vStart);
             int e = Math.Min(end, vEnd);
             v.Chunk.AddRef();
-            Push(v.Slice(s - vStart, e - s));
+            Push(new Piece(v.Slice(s - vStart, e - s), Compact: false));
         }
         Length += length;
+    }
+
+    /// <summary>Appends a view whose chunk reference the queue takes over (<paramref name="compact"/>: it is in a compact chunk).</summary>
+    public void AppendView(BufferView view, bool compact)
+    {
+        Length += view.Length;
+        Push(new Piece(view, compact));
     }
 
     /// <summary>Copies up to <paramref name="destination"/>.Length bytes out and drops them; returns the count.</summary>
@@ -67,28 +83,63 @@ internal sealed class ReceiveQueue
         int copied = 0;
         while (copied < destination.Length && _count > 0)
         {
-            ref var v = ref _views[_first];
-            int n = Math.Min(v.Length, destination.Length - copied);
-            v.Span[..n].CopyTo(destination[copied..]);
+            ref var p = ref _pieces[_first];
+            int n = Math.Min(p.View.Length, destination.Length - copied);
+            p.View.Span[..n].CopyTo(destination[copied..]);
             copied += n;
-            if (n == v.Length)
+            if (n == p.View.Length)
             {
-                v.Chunk.Release();
-                v = default;
-                _first = (_first + 1) & (_views.Length - 1);
-                _count--;
+                Pop().View.Chunk.Release();
             }
             else
             {
-                v = v.Slice(n, v.Length - n);
+                // A partly read piece keeps its chunk; only a compact one is charged less.
+                if (p.Compact)
+                {
+                    _charged -= n;
+                }
+                p = p with { View = p.View.Slice(n, p.View.Length - n) };
             }
         }
         Length -= copied;
         if (_count == 0)
         {
-            ReleaseCompact();
+            _compact.Reset();
         }
         return copied;
+    }
+
+    /// <summary>
+    /// Copies every piece that wastes more than a quarter of the chunk it pins into compact chunks (Linux's
+    /// <c>tcp_collapse</c>), releasing the big chunks. Returns the number of pieces copied.
+    /// </summary>
+    public int Collapse()
+    {
+        int n = _count;
+        int collapsed = 0;
+        bool merge = false;
+        for (int i = 0; i < n; i++)
+        {
+            var p = Pop();
+            if (p.Compact || !IsSparse(p.View))
+            {
+                Push(p);
+                merge = true;
+                continue;
+            }
+            int copied = 0;
+            while (copied < p.View.Length)
+            {
+                var into = _compact.Reserve(p.View.Length - copied);
+                p.View.Span.Slice(copied, into.Length).CopyTo(into.Span);
+                copied += into.Length;
+                PushCompact(into, merge);
+                merge = true;
+            }
+            p.View.Chunk.Release();
+            collapsed++;
+        }
+        return collapsed;
     }
 
     /// <summary>Releases every byte held.</summary>
@@ -96,61 +147,76 @@ internal sealed class ReceiveQueue
     {
         while (_count > 0)
         {
-            _views[_first].Chunk.Release();
-            _views[_first] = default;
-            _first = (_first + 1) & (_views.Length - 1);
-            _count--;
+            Pop().View.Chunk.Release();
         }
         Length = 0;
-        ReleaseCompact();
+        _compact.Reset();
     }
+
+    /// <summary>A view wasting more than a quarter of the chunk it pins.</summary>
+    public static bool IsSparse(BufferView view) => view.Chunk.Capacity > view.Length + view.Length / 4;
 
     private void AppendCopy(PacketBuffer packet, int offset, int length)
     {
-        if (_compact is null || CompactChunkSize - _compactUsed < length)
+        int copied = 0;
+        while (copied < length)
         {
-            ReleaseCompact();
-            _compact = _pool.Rent(CompactChunkSize);
-            _compactUsed = 0;
+            var into = _compact.Reserve(length - copied);
+            packet.CopyDataTo(offset + copied, into.Span);
+            copied += into.Length;
+            PushCompact(into, merge: true);
         }
-        packet.CopyDataTo(offset, _compact.AsSpan(_compactUsed, length));
-        if (_count > 0)
-        {
-            ref var last = ref _views[(_first + _count - 1) & (_views.Length - 1)];
-            if (ReferenceEquals(last.Chunk, _compact) && last.Offset + last.Length == _compactUsed)
-            {
-                last = new BufferView(_compact, last.Offset, last.Length + length);
-                _compactUsed += length;
-                Length += length;
-                return;
-            }
-        }
-        _compact.AddRef();
-        Push(new BufferView(_compact, _compactUsed, length));
-        _compactUsed += length;
         Length += length;
     }
 
-    private void ReleaseCompact()
+    // A compact view, merged into the last piece when it continues it in the same chunk (not at the start of a
+    // collapse pass, whose last piece is still to be visited and so comes after this one).
+    private void PushCompact(BufferView view, bool merge)
     {
-        _compact?.Release();
-        _compact = null;
-        _compactUsed = 0;
+        if (merge && _count > 0)
+        {
+            ref var last = ref _pieces[(_first + _count - 1) & (_pieces.Length - 1)];
+            if (last.Compact && ReferenceEquals(last.View.Chunk, view.Chunk) && last.View.Offset + last.View.Length == view.Offset)
+            {
+                last = last with { View = new BufferView(view.Chunk, last.View.Offset, last.View.Length + view.Length) };
+                _charged += view.Length;
+                view.Chunk.Release();
+                return;
+            }
+        }
+        Push(new Piece(view, Compact: true));
     }
 
-    private void Push(BufferView view)
+    private void Push(Piece piece)
     {
-        if (_count == _views.Length)
+        if (_count == _pieces.Length)
         {
-            var bigger = new BufferView[_views.Length * 2];
+            var bigger = new Piece[_pieces.Length * 2];
             for (int i = 0; i < _count; i++)
             {
-                bigger[i] = _views[(_first + i) & (_views.Length - 1)];
+                bigger[i] = _pieces[(_first + i) & (_pieces.Length - 1)];
             }
-            _views = bigger;
+            _pieces = bigger;
             _first = 0;
         }
-        _views[(_first + _count) & (_views.Length - 1)] = view;
+        _pieces[(_first + _count) & (_pieces.Length - 1)] = piece;
         _count++;
+        _charged += piece.Charge;
+    }
+
+    private Piece Pop()
+    {
+        var p = _pieces[_first];
+        _pieces[_first] = default;
+        _first = (_first + 1) & (_pieces.Length - 1);
+        _count--;
+        _charged -= p.Charge;
+        return p;
+    }
+
+    /// <summary>A run of queued bytes; one compact (copied) is charged its length, one referenced its whole chunk.</summary>
+    private readonly record struct Piece(BufferView View, bool Compact)
+    {
+        public int Charge => Compact ? View.Length : View.Chunk.Capacity;
     }
 }

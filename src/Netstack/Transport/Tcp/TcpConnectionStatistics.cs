@@ -45,6 +45,12 @@ public readonly record struct TcpConnectionStatistics
     /// <summary>Bytes received and not yet read by the application.</summary>
     public int ReceiveQueueLength { get; init; }
 
+    /// <summary>
+    /// Memory pinned by received data, in-order and out-of-order: the capacity of the chunks it is held in
+    /// (Linux's <c>skmem</c> rmem_alloc). Bounded by twice the receive buffer plus 64 KiB.
+    /// </summary>
+    public int ReceiveMemory { get; init; }
+
     /// <summary>Payload bytes sent, retransmissions not included.</summary>
     public long BytesSent { get; init; }
 

@@ -278,6 +278,7 @@ internal sealed partial class TcpEndpoint
                 BytesInFlight = IsSynchronized ? _sndNxt - _sndUna : 0,
                 SendQueueLength = _sendBuffer.Length,
                 ReceiveQueueLength = _receiveQueue.Length,
+                ReceiveMemory = ReceiveMemory,
                 BytesSent = _bytesSent,
                 BytesAcked = _bytesAcked,
                 BytesReceived = _bytesReceived,

@@ -405,9 +405,23 @@ internal sealed partial class TcpEndpoint
         {
             _rcvMss = Math.Min(seg.DataLength, _advertisedMss);
         }
-        if (seq == _rcvNxt)
+        bool inOrder = seq == _rcvNxt;
+        if (!TryChargeReceiveMemory(seg.Packet, offset, length, inOrder ? _rcvNxt : seq, out bool copy))
         {
-            _receiveQueue.Append(seg.Packet, offset, length);
+            if (inOrder)
+            {
+                _protocol.Stats.DroppedReceiveMemory.Increment();
+            }
+            else
+            {
+                _protocol.Stats.DroppedOutOfOrderMemory.Increment();
+            }
+            _ackNow = true;
+            return;
+        }
+        if (inOrder)
+        {
+            _receiveQueue.Append(seg.Packet, offset, length, copy);
             _rcvNxt += length;
             _bytesReceived += length;
             _unackedBytes += length;
@@ -431,7 +445,7 @@ internal sealed partial class TcpEndpoint
         }
         else
         {
-            if (!_outOfOrder.Insert(seq, seg.Packet, offset, length))
+            if (!_outOfOrder.Insert(seq, seg.Packet, offset, length, copy))
             {
                 _protocol.Stats.DroppedOutOfOrderFull.Increment();
             }

@@ -145,7 +145,7 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         _rtt = new RttEstimator(options.MinRetransmitTimeout, options.MaxRetransmitTimeout, options.InitialRetransmitTimeout);
         _sendBuffer = new SendBuffer(ChunkPool.Shared);
         _receiveQueue = new ReceiveQueue(ChunkPool.Shared);
-        _outOfOrder = new OutOfOrderQueue(Math.Max(64, settings.ReceiveBufferSize / 1024));
+        _outOfOrder = new OutOfOrderQueue(Math.Max(64, settings.ReceiveBufferSize / 1024), ChunkPool.Shared);
         _cc = CongestionControl.Create(settings.CongestionControl, 536, 536 * options.InitialCongestionWindow);
         _retransmitTimer = new WheelTimer(_stack.Timers, static s => ((TcpEndpoint)s!).OnRetransmitTimer(), this);
         _delayedAckTimer = new WheelTimer(_stack.Timers, static s => ((TcpEndpoint)s!).OnDelayedAckTimer(), this);

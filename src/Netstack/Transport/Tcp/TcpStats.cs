@@ -33,6 +33,10 @@ public sealed class TcpStats : CounterGroup
         DroppedAckUnsent = Create("drop_ack_unsent_data");
         DroppedOldAck = Create("drop_ack_too_old");
         DroppedOutOfOrderFull = Create("drop_out_of_order_full");
+        DroppedOutOfOrderMemory = Create("drop_out_of_order_memory");
+        DroppedReceiveMemory = Create("drop_receive_memory");
+        ReceiveCollapsed = Create("receive_collapsed");
+        OutOfOrderPruned = Create("out_of_order_pruned");
         DroppedNoAck = Create("drop_no_ack_flag");
         DroppedInvalidFlags = Create("drop_invalid_flags");
         DroppedNotUnicast = Create("drop_not_unicast");
@@ -120,6 +124,18 @@ public sealed class TcpStats : CounterGroup
 
     /// <summary>Out-of-order segments dropped because the queue was full.</summary>
     public Counter DroppedOutOfOrderFull { get; }
+
+    /// <summary>Out-of-order segments dropped because the connection's receive memory was used up (Linux's <c>TCPOFODrop</c>).</summary>
+    public Counter DroppedOutOfOrderMemory { get; }
+
+    /// <summary>In-order segments dropped because the connection's receive memory was used up (Linux's <c>TCPRcvQDrop</c>).</summary>
+    public Counter DroppedReceiveMemory { get; }
+
+    /// <summary>Queued pieces copied out of mostly empty chunks into compact ones to free receive memory (Linux's <c>TCPRcvCollapsed</c>).</summary>
+    public Counter ReceiveCollapsed { get; }
+
+    /// <summary>Out-of-order pieces dropped from the top to free receive memory (Linux's <c>OfoPruned</c>; SACKed data reneged).</summary>
+    public Counter OutOfOrderPruned { get; }
 
     /// <summary>Segments without ACK in a synchronized state.</summary>
     public Counter DroppedNoAck { get; }

@@ -70,7 +70,7 @@ public class TcpBufferTests
     public void OutOfOrderQueueKeepsOnlyNewBytesAndDrainsInOrder()
     {
         var pool = new ChunkPool();
-        var ooo = new OutOfOrderQueue(16);
+        var ooo = new OutOfOrderQueue(16, pool);
         var queue = new ReceiveQueue(pool);
         var stream = Enumerable.Range(0, 100).Select(i => (byte)i).ToArray();
         var start = new SeqNumber(uint.MaxValue - 30);
@@ -112,7 +112,7 @@ public class TcpBufferTests
     public void OutOfOrderQueueIsBoundedAndPrefersLowerSegments()
     {
         var pool = new ChunkPool();
-        var ooo = new OutOfOrderQueue(4);
+        var ooo = new OutOfOrderQueue(4, pool);
         var p = PacketBuffer.Rent(0, new byte[10], pool);
         for (int i = 1; i <= 4; i++)
         {
@@ -124,6 +124,83 @@ public class TcpBufferTests
         Assert.Equal(new SeqNumber(310), ooo.HighestEnd);
         ooo.Clear();
         p.Release();
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void ReceiveQueueChargesWholeChunksAndCollapsesSparseOnes()
+    {
+        var pool = new ChunkPool();
+        var queue = new ReceiveQueue(pool);
+        var stream = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7)).ToArray();
+        // 600-byte payloads, each alone in a 64 KiB chunk: charged 64 KiB each.
+        for (int i = 0; i < 4; i++)
+        {
+            var p = PacketBuffer.Rent(ChunkPool.MaxChunkSize - 600, stream.AsSpan(i * 600, 600), pool);
+            queue.Append(p, 0, 600);
+            p.Release();
+        }
+        Assert.Equal(4 * ChunkPool.MaxChunkSize, queue.Memory);
+        var first = new byte[100];
+        Assert.Equal(100, queue.Read(first));
+        Assert.Equal(4, queue.Collapse());
+        // Now in one compact chunk: charged the bytes plus the chunk's unused rest.
+        Assert.Equal(CompactWriter.ChunkSize, queue.Memory);
+        Assert.Equal(1, pool.Outstanding);
+        Assert.Equal(0, queue.Collapse());
+        var rest = new byte[4000];
+        Assert.Equal(2300, queue.Read(rest));
+        Assert.Equal(stream[..100], first);
+        Assert.Equal(stream[100..2400], rest[..2300]);
+        Assert.Equal(0, queue.Memory);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void OutOfOrderQueueCollapsesAndPrunesFromTheTop()
+    {
+        var pool = new ChunkPool();
+        var ooo = new OutOfOrderQueue(64, pool);
+        var queue = new ReceiveQueue(pool);
+        var stream = Enumerable.Range(0, 20_000).Select(i => (byte)(i * 13)).ToArray();
+        var start = new SeqNumber(uint.MaxValue - 5000);
+        // Ten 1,000-byte pieces with 1,000-byte gaps, each in its own 64 KiB chunk.
+        for (int i = 1; i < 20; i += 2)
+        {
+            var p = PacketBuffer.Rent(ChunkPool.MaxChunkSize - 1000, stream.AsSpan(i * 1000, 1000), pool);
+            Assert.True(ooo.Insert(start + i * 1000, p, 0, 1000));
+            p.Release();
+        }
+        Assert.Equal(10 * ChunkPool.MaxChunkSize, ooo.Memory);
+        Assert.Equal(10, ooo.Collapse());
+        Assert.Equal(10_000, ooo.Bytes);
+        Assert.True(ooo.Memory <= 10_000 + CompactWriter.ChunkSize, $"{ooo.Memory}");
+        Assert.True(pool.Outstanding <= 3, $"{pool.Outstanding} chunks held");
+        Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[4];
+        Assert.Equal(4, ooo.GetSackBlocks(blocks));
+        // Pruning drops the highest pieces first (a collapsed piece may span two compact chunks) and none below the floor.
+        Assert.InRange(ooo.PruneFromTop(start + 14_000, 0), 3, 6);
+        Assert.Equal(new SeqNumber((start + 14_000).Value), ooo.HighestEnd);
+        // The gaps fill: what is left drains in order with the right bytes.
+        for (int i = 0; i < 14; i += 2)
+        {
+            var p = PacketBuffer.Rent(0, stream.AsSpan(i * 1000, 1000), pool);
+            if (i == 0)
+            {
+                queue.Append(p, 0, 1000);
+            }
+            else
+            {
+                Assert.True(ooo.Insert(start + i * 1000, p, 0, 1000));
+            }
+            p.Release();
+        }
+        Assert.Equal(start + 14_000, ooo.Drain(start + 1000, queue));
+        Assert.True(ooo.IsEmpty);
+        Assert.Equal(0, ooo.Memory);
+        var read = new byte[20_000];
+        Assert.Equal(14_000, queue.Read(read));
+        Assert.Equal(stream[..14_000], read[..14_000]);
         Assert.Equal(0, pool.Outstanding);
     }
 
