@@ -239,7 +239,7 @@ public class TcpSocketApiTests
         Assert.Throws<ObjectDisposedException>(() => c.ShutdownWrite());
         Assert.Throws<ObjectDisposedException>(() => c.Flush());
         Assert.Throws<ObjectDisposedException>(() => c.NoDelay = true);
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await stream.ReadAsync(new byte[1]));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => Assert.Equal(0, await stream.ReadAsync(new byte[1])));
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await stream.WriteAsync(new byte[1]));
         Assert.Throws<ObjectDisposedException>(() => stream.Write(new byte[1]));
         Assert.False(stream.CanRead || stream.CanWrite);

@@ -26,7 +26,7 @@ public class TcpBacklogTests
                 sc.SendData([3]);
                 sc.SendData([4, 5, 6], TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Fin);
             });
-            Assert.True(injecting.Wait(TimeSpan.FromSeconds(10)), "the receive path waited for the lock");
+            Assert.True(await CompletesWithin(injecting), "the receive path waited for the lock");
             Assert.Equal(3, host.Tcp.Stats.Backlogged.Value);
             host.AssertNothingSent();
         }
@@ -55,7 +55,7 @@ public class TcpBacklogTests
         using (LockHolder.Take(Endpoint(host)))
         {
             var advancing = Task.Run(() => host.Advance(TimeSpan.FromMilliseconds(250)));
-            Assert.True(advancing.Wait(TimeSpan.FromSeconds(10)), "the timer thread waited for the lock");
+            Assert.True(await CompletesWithin(advancing), "the timer thread waited for the lock");
             host.AssertNothingSent();
         }
         var retransmission = sc.Read();
@@ -79,7 +79,7 @@ public class TcpBacklogTests
                     sc.SendData(new byte[100]);
                 }
             });
-            Assert.True(injecting.Wait(TimeSpan.FromSeconds(10)));
+            Assert.True(await CompletesWithin(injecting));
         }
         long dropped = host.Tcp.Stats.DroppedBacklogFull.Value;
         Assert.InRange(dropped, 1, 199);
@@ -88,6 +88,17 @@ public class TcpBacklogTests
         int n = await sc.Connection.ReadAsync(buffer);
         Assert.Equal((200 - (int)dropped) * 100, n);
         Assert.Equal(TcpState.Established, sc.Connection.State);
+    }
+
+    // The lock is held by LockHolder's own thread, so this thread may await while it is held.
+    private static async Task<bool> CompletesWithin(Task task)
+    {
+        if (await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(10))) != task)
+        {
+            return false;
+        }
+        await task;
+        return true;
     }
 
     private static TcpEndpoint Endpoint(TcpTestHost host)
