@@ -344,6 +344,14 @@ internal sealed partial class TcpEndpoint
         if (result.Written < count)
         {
             _protocol.Stats.DroppedLocalCongestion.Add(count - result.Written);
+            if (result.Error == TcpipError.MessageTooLong)
+            {
+                // The path MTU fell below our segments without an ICMP error we believed (one learned for another
+                // flow to this destination, or one quoting a sequence number not in flight): take it up, as Linux
+                // sizes every transmission from the route's current MTU (tcp_current_mss), or nothing would go
+                // until the path MTU entry expires.
+                UpdateMss();
+            }
             for (int i = result.Written; i < count; i++)
             {
                 var e = _batchEntries[i];
@@ -358,6 +366,12 @@ internal sealed partial class TcpEndpoint
                     if (_rttTiming && _rttSeq.GreaterThan(_sndNxt))
                     {
                         _rttTiming = false;
+                    }
+                    if (_smallSegmentEnd.GreaterThan(_sndNxt))
+                    {
+                        // That short segment never left: Nagle must not wait for its acknowledgment (with nothing
+                        // in flight, none would come and the tail would stay unsent for good).
+                        _smallSegmentEnd = _sndUna;
                     }
                     break;
                 }

@@ -59,4 +59,38 @@ public sealed class TcpHostileInputTests : IDisposable
         Assert.Equal(dropped + 1, _host.Tcp.Stats.DroppedNotUnicast.Value);
         _host.CheckLiveness();
     }
+    [Fact]
+    public async Task DataStillGoesWhenThePathMtuFellWithoutAnIcmpErrorTcpTookUp()
+    {
+        // The fuzz's liveness check found it: a forged "fragmentation needed" quoting a sequence number not in
+        // flight is ignored by TCP (RFC 5927) but has lowered the destination's path MTU, so every segment the
+        // connection built was refused by IP (MessageTooLong); the sends were rolled back and retried at the old
+        // size until the entry expired, and then Nagle held the short tail for good (its end was remembered
+        // though it never left, and nothing was in flight to bring an ACK).
+        using var host = new TcpTestHost();
+        var sc = await ScriptedConnection.ActiveAsync(host);
+        host.Ip.LowerPathMtu(host.Stack.GetNic(1), TcpTestHost.Peer, 1000);
+        var data = Enumerable.Range(0, 3000).Select(i => (byte)(i * 11)).ToArray();
+        await sc.Connection.WriteAsync(data);
+        var got = new byte[data.Length];
+        int contiguous = 0;
+        for (int round = 0; round < 20 && contiguous < data.Length; round++)
+        {
+            host.Advance(TimeSpan.FromMilliseconds(300));
+            foreach (var s in host.ReadAll())
+            {
+                sc.Remember(s);
+                int offset = (int)(s.Seq - (sc.OurIss + 1));
+                Assert.True(s.Payload.Length <= 1000 - 20 - 20, $"a {s.Payload.Length}-byte segment on a 1,000-byte path");
+                if (offset >= 0 && offset <= contiguous && offset + s.Payload.Length > contiguous)
+                {
+                    s.Payload.CopyTo(got, offset);
+                    contiguous = offset + s.Payload.Length;
+                }
+            }
+            sc.Acknowledge(sc.OurIss + 1 + (uint)contiguous);
+        }
+        Assert.Equal(data.Length, contiguous);
+        Assert.Equal(data, got);
+    }
 }
