@@ -31,9 +31,10 @@ internal sealed class UpCommand : ICliCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors and the summary at exit." };
         var backlog = new Option<int>("--backlog") { Description = "Accept queue of the TCP services.", DefaultValueFactory = _ => 1024, HelpName = "N" };
         var txqueuelen = new Option<int?>("--txqueuelen") { Description = "Set the TUN/TAP device's transmit queue: the packets the kernel holds for the host (kernel default 500; a longer one absorbs bursts such as 1,000 SYNs at once).", HelpName = "N" };
+        var rcvbuf = new Option<int?>("--rcvbuf") { Description = $"Receive buffer of each AF_PACKET socket (--packet): the frames the kernel holds for the host (default {HostOptions.DefaultReceiveBufferBytes} bytes; 0 for the kernel's 208 KiB).", HelpName = "BYTES" };
         var command = new Command("up", "Bring up a userspace host on a TUN/TAP device or an interface: it answers ping (IPv4 and IPv6) and runs the services named by --serve, printing status and counters to stderr until Ctrl+C or SIGTERM.")
         {
-            tun, tap, packet, mac, dispatch, address, gateway, mtu, pcap, serve, faults, vnet, gso, fds, noDad, interval, quiet, backlog, txqueuelen,
+            tun, tap, packet, mac, dispatch, address, gateway, mtu, pcap, serve, faults, vnet, gso, fds, noDad, interval, quiet, backlog, txqueuelen, rcvbuf,
         };
         command.SetAction(parse =>
         {
@@ -58,6 +59,7 @@ internal sealed class UpCommand : ICliCommand
                 Quiet = parse.GetValue(quiet),
                 Backlog = parse.GetValue(backlog),
                 TxQueueLength = parse.GetValue(txqueuelen),
+                ReceiveBufferBytes = parse.GetValue(rcvbuf),
             };
             if (!HostOptions.TryCreate(raw, out var options, out var errors))
             {

@@ -32,6 +32,9 @@ internal sealed record HostLink
     /// <summary>The device's transmit queue (packets the kernel holds for the reader); 0 when not a TUN/TAP device.</summary>
     public int TxQueueLength { get; init; }
 
+    /// <summary>The AF_PACKET sockets' receive buffer as the kernel reports it; 0 when not AF_PACKET.</summary>
+    public int ReceiveBufferBytes { get; init; }
+
     /// <summary>How inbound packets are read.</summary>
     public PacketDispatchMode Dispatch { get; init; } = PacketDispatchMode.Readv;
 

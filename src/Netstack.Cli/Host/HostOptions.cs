@@ -70,6 +70,18 @@ internal sealed record HostOptions
     /// <summary>The TUN/TAP device's transmit queue length to set (packets the kernel holds for us); 0 leaves it.</summary>
     public int TxQueueLength { get; init; }
 
+    /// <summary>
+    /// SO_RCVBUF of each AF_PACKET socket in bytes (--packet): the kernel's queue for our reader, whose default
+    /// (net.core.rmem_default, 208 KiB) overflows under a burst such as 1,000 SYNs; 0 leaves the kernel's default.
+    /// </summary>
+    public int ReceiveBufferBytes { get; init; } = DefaultReceiveBufferBytes;
+
+    /// <summary>The default of <see cref="ReceiveBufferBytes"/>.</summary>
+    public const int DefaultReceiveBufferBytes = 4 << 20;
+
+    /// <summary>The largest <see cref="ReceiveBufferBytes"/> (the kernel doubles it and keeps it in an int).</summary>
+    public const int MaxReceiveBufferBytes = 1 << 30;
+
     /// <summary>The raw values of the command line, before checking.</summary>
     internal sealed record Raw
     {
@@ -110,6 +122,8 @@ internal sealed record HostOptions
         public int Backlog { get; init; } = 1024;
 
         public int? TxQueueLength { get; init; }
+
+        public int? ReceiveBufferBytes { get; init; }
     }
 
     /// <summary>Checks <paramref name="raw"/>; on failure <paramref name="errors"/> has one line per problem.</summary>
@@ -314,6 +328,17 @@ internal sealed record HostOptions
                 errors.Add($"--txqueuelen: {q} is out of range; allowed: 1..1000000 packets.");
             }
         }
+        if (raw.ReceiveBufferBytes is { } rcvbuf)
+        {
+            if (kind != LinkKind.Packet)
+            {
+                errors.Add("--rcvbuf: applies to --packet (the receive buffer of the AF_PACKET sockets; TUN/TAP have --txqueuelen).");
+            }
+            else if (rcvbuf < 0 || rcvbuf > MaxReceiveBufferBytes)
+            {
+                errors.Add($"--rcvbuf: {rcvbuf} is out of range; allowed: 0 (the kernel's default) to {MaxReceiveBufferBytes} bytes.");
+            }
+        }
         if (raw.Pcap is { Length: 0 })
         {
             errors.Add("--pcap: give a file name.");
@@ -343,6 +368,7 @@ internal sealed record HostOptions
             Quiet = raw.Quiet,
             Backlog = raw.Backlog,
             TxQueueLength = raw.TxQueueLength ?? 0,
+            ReceiveBufferBytes = raw.ReceiveBufferBytes ?? DefaultReceiveBufferBytes,
         };
         return true;
     }

@@ -32,7 +32,8 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
         yield return $"{link.Description} {link.Name}{(created ? " (created by this process)" : "")}: MTU {link.Mtu}, " +
                      $"MAC {(link.Ethernet ? link.Mac.ToString() : "none (raw IP)")}, dispatch {Dispatch(link.Dispatch)}, " +
                      $"{link.Fds.Count} fd{(link.Fds.Count == 1 ? "" : "s")}, offload: {offload}" +
-                     (link.TxQueueLength > 0 ? $", txqueuelen {link.TxQueueLength}" : "");
+                     (link.TxQueueLength > 0 ? $", txqueuelen {link.TxQueueLength}" : "") +
+                     (link.ReceiveBufferBytes > 0 ? $", receive buffer {link.ReceiveBufferBytes / 1024} KiB" : "");
         if (endpoint.FanoutGroupId >= 0)
         {
             yield return $"AF_PACKET fanout group {endpoint.FanoutGroupId}";

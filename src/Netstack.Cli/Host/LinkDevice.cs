@@ -52,6 +52,9 @@ internal sealed unsafe class LinkDevice : IDisposable
     /// <summary>The TUN/TAP device's transmit queue length (0 for AF_PACKET).</summary>
     public int TxQueueLength { get; private init; }
 
+    /// <summary>The AF_PACKET sockets' receive buffer as the kernel reports it (0 for TUN/TAP).</summary>
+    public int ReceiveBufferBytes { get; private init; }
+
     /// <summary>Ethernet framing (TAP, AF_PACKET).</summary>
     public bool Ethernet => Kind != LinkKind.Tun;
 
@@ -68,6 +71,7 @@ internal sealed unsafe class LinkDevice : IDisposable
         GsoMaxSize = options.GsoMaxSize,
         Dispatch = options.Dispatch,
         TxQueueLength = TxQueueLength,
+        ReceiveBufferBytes = ReceiveBufferBytes,
     };
 
     /// <summary>Opens the device <paramref name="options"/> names; <paramref name="note"/> receives remarks for the operator.</summary>
@@ -166,7 +170,7 @@ internal sealed unsafe class LinkDevice : IDisposable
             var fds = new List<int>();
             for (int i = 0; i < options.Fds; i++)
             {
-                var socket = PacketSocket.Open(name, ignoreOutgoing: true, virtioHeader: options.VirtioHeader);
+                var socket = PacketSocket.Open(name, ignoreOutgoing: true, virtioHeader: options.VirtioHeader, receiveBufferBytes: options.ReceiveBufferBytes);
                 sockets.Add(socket);
                 fds.Add(socket.Fd);
             }
@@ -187,7 +191,10 @@ internal sealed unsafe class LinkDevice : IDisposable
                 note($"warning: the kernel runs IPv6 on '{name}' with the same MAC, so it claims the same link-local address " +
                      $"and answers NDP too; for a clean host: sysctl -w net.ipv6.conf.{name}.disable_ipv6=1, or give the host its own --mac");
             }
-            return new LinkDevice(LinkKind.Packet, name, sockets, fds, created: false, mtu, mac, options.VirtioHeader);
+            return new LinkDevice(LinkKind.Packet, name, sockets, fds, created: false, mtu, mac, options.VirtioHeader)
+            {
+                ReceiveBufferBytes = ((PacketSocket)sockets[0]).ReceiveBufferBytes,
+            };
         }
         catch (IOException e)
         {

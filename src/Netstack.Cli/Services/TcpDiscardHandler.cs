@@ -1,4 +1,3 @@
-using System.Buffers;
 using Netstack.Sockets;
 
 namespace Netstack.Cli.Services;
@@ -8,24 +7,10 @@ internal static class TcpDiscardHandler
 {
     private const int BufferSize = 64 * 1024;
 
-    public static async Task HandleAsync(TcpConnection connection, ServiceStats stats, CancellationToken token)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
+    public static Task HandleAsync(TcpConnection connection, ServiceStats stats, CancellationToken token) =>
+        IdleFreeReader.RunAsync(connection, BufferSize, (data, _) =>
         {
-            while (true)
-            {
-                int n = await connection.ReadAsync(buffer, token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    return;
-                }
-                stats.Received(n);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+            stats.Received(data.Length);
+            return ValueTask.CompletedTask;
+        }, token);
 }

@@ -40,6 +40,12 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
     /// <summary>The connection as a stream; disposing it disposes the connection (as <c>NetworkStream</c> owning its socket).</summary>
     public Stream Stream => _stream;
 
+    /// <summary>
+    /// Bytes received and not yet read, as <see cref="Socket.Available"/>. With a zero-byte
+    /// <see cref="ReadAsync"/> (which completes when data arrives) it lets a server wait without holding a buffer.
+    /// </summary>
+    public int Available => _endpoint.Available;
+
     /// <summary>The connection's TCP state.</summary>
     public TcpState State => _endpoint.State;
 
@@ -176,7 +182,10 @@ public sealed class TcpConnection : IAsyncDisposable, IDisposable
         return new TcpConnection(endpoint);
     }
 
-    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; 0 at the end of the stream.</summary>
+    /// <summary>
+    /// Reads up to <paramref name="buffer"/>.Length bytes; 0 at the end of the stream. With an empty buffer it completes
+    /// (with 0) once data is there or the stream has ended, as a zero-byte read on a <see cref="Socket"/> does.
+    /// </summary>
     /// <exception cref="SocketException">The connection was reset, timed out or aborted.</exception>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

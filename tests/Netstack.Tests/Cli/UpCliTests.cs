@@ -151,6 +151,8 @@ public sealed class UpCliTests
         using var cli = CliProcess.Start($"up --packet {VethPair.A} --dispatch {dispatch} --address 10.1.0.2/24 --address fd01::2/64 --serve udp-echo,echo --no-dad", ns);
         cli.WaitForLine("running;");
         Assert.Contains($"AF_PACKET on {VethPair.A}: MTU 1500, MAC {VethPair.MacA}, dispatch {dispatch}", cli.Output);
+        // The 4 MiB default receive buffer, which the kernel reports doubled.
+        Assert.Contains("receive buffer 8192 KiB", cli.Output);
         AssertPings(ns, "10.1.0.2");
         AssertPings(ns, "fd01::2");
         AssertUdpEcho(ns, "10.1.0.2", $"veth {dispatch}");
@@ -306,6 +308,8 @@ public sealed class UpCliTests
     [InlineData("up --tun t0 --address 10.0.0.2/24 --bogus", "--bogus")]
     [InlineData("up --packet p0 --address 10.0.0.2/24 --txqueuelen 5000", "--txqueuelen: applies to --tun and --tap")]
     [InlineData("up --tun t0 --address 10.0.0.2/24 --txqueuelen 0", "--txqueuelen: 0 is out of range; allowed: 1..1000000 packets.")]
+    [InlineData("up --tun t0 --address 10.0.0.2/24 --rcvbuf 65536", "--rcvbuf: applies to --packet")]
+    [InlineData("up --packet p0 --address 10.0.0.2/24 --rcvbuf -1", "--rcvbuf: -1 is out of range; allowed: 0 (the kernel's default) to 1073741824 bytes.")]
     [InlineData("up --tun this-name-is-too-long --address 10.0.0.2/24", "--tun: 'this-name-is-too-long' is not an interface name")]
     public void BadOptionsAreNamedWithWhatIsAllowed(string arguments, string message)
     {

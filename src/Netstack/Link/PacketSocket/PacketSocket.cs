@@ -28,10 +28,13 @@ public sealed unsafe class PacketSocket : IDisposable
     /// <summary>Its index.</summary>
     public int InterfaceIndex { get; }
 
+    /// <summary>The socket's receive buffer as the kernel reports it (twice the size set, for its bookkeeping); 0 if unknown.</summary>
+    public int ReceiveBufferBytes => SocketNative.GetInt(_fd, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, out int value) == 0 ? value : 0;
+
     /// <summary>
     /// Opens a socket bound to <paramref name="interfaceName"/>. With <paramref name="ignoreOutgoing"/> the kernel
     /// does not hand back frames the host itself sends on the interface; <paramref name="virtioHeader"/> sets
-    /// PACKET_VNET_HDR (host GSO); a non-zero <paramref name="receiveBufferBytes"/> sets SO_RCVBUFFORCE (bursts
+    /// PACKET_VNET_HDR (host GSO); a non-zero <paramref name="receiveBufferBytes"/> sets SO_RCVBUFFORCE, or SO_RCVBUF without CAP_NET_ADMIN (bursts
     /// beyond the receive buffer are dropped by the kernel).
     /// </summary>
     /// <exception cref="ArgumentException">No such interface.</exception>
@@ -59,6 +62,11 @@ public sealed unsafe class PacketSocket : IDisposable
         if (errno == 0 && receiveBufferBytes > 0)
         {
             errno = SocketNative.SetInt(fd, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUFFORCE, receiveBufferBytes);
+            if (errno == Errno.EPERM)
+            {
+                // Without CAP_NET_ADMIN the size is capped at net.core.rmem_max instead.
+                errno = SocketNative.SetInt(fd, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, receiveBufferBytes);
+            }
         }
         if (errno == 0 && virtioHeader)
         {

@@ -178,6 +178,18 @@ internal sealed partial class TcpEndpoint : ITransportEndpoint
         }
     }
 
+    /// <summary>Bytes received and not yet read (what <c>Socket.Available</c> reports).</summary>
+    public int Available
+    {
+        get
+        {
+            using (Enter())
+            {
+                return _receiveQueue.Length;
+            }
+        }
+    }
+
     private TcpState ReportedState => _state == TcpState.Closed && _timeWait is { IsActive: true } ? TcpState.TimeWait : _state;
 
     /// <summary>The error that ended the connection, if any.</summary>
