@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for tool in ip:iproute2 ping:iputils-ping socat:socat tshark:tshark nft:nftables ethtool:ethtool tcpdump:tcpdump; do
+# gcc links the native (Native AOT) CLI that ./netstack builds, which the CLI tests run.
+for tool in ip:iproute2 ping:iputils-ping socat:socat tshark:tshark nft:nftables ethtool:ethtool tcpdump:tcpdump gcc:gcc; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
@@ -18,6 +19,9 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 dotnet build Netstack.slnx -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
+# The CLI tests run the netstack command as users do (native when it could be built, else the JIT build).
+./netstack --version >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+export NETSTACK_CLI="$PWD/netstack"
 dotnet test tests/Netstack.Tests -c Release --no-build --nologo \
     --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
     --results-directory "$results" "$@"

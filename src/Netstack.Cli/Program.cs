@@ -5,17 +5,15 @@ namespace Netstack.Cli;
 
 internal static class Program
 {
+    // An explicit list, not reflection: the CLI also builds ahead of time (Native AOT), which trims unused types.
+    private static readonly ICliCommand[] Commands = [new CaptureCommand(), new DemoCommand(), new ReplayCommand(), new UpCommand()];
+
     private static int Main(string[] args)
     {
         var root = new RootCommand("netstack: a userspace TCP/IP stack for .NET on Linux.");
-        // Every ICliCommand in this assembly is a subcommand: a new command is one new file in Commands/.
-        var commands = typeof(Program).Assembly.GetTypes()
-            .Where(t => typeof(ICliCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-            .Select(t => ((ICliCommand)Activator.CreateInstance(t)!).Create())
-            .OrderBy(c => c.Name, StringComparer.Ordinal);
-        foreach (var command in commands)
+        foreach (var command in Commands)
         {
-            root.Subcommands.Add(command);
+            root.Subcommands.Add(command.Create());
         }
         return root.Parse(args).Invoke();
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using Netstack.Cli.Host;
 using Netstack.Interop;
 
@@ -59,46 +58,14 @@ internal sealed class KernelNamespace : IDisposable
     /// <summary>Runs <paramref name="action"/> on a new thread inside the namespace (opening fds and sockets there).</summary>
     public T Enter<T>(Func<T> action)
     {
-        T result = default!;
-        Exception? failure = null;
-        var thread = new Thread(() =>
+        try
         {
-            try
-            {
-                int fd = FileNative.Open($"/var/run/netns/{Name}", FileNative.O_CLOEXEC);
-                if (fd < 0)
-                {
-                    throw new IOException($"open /var/run/netns/{Name}: errno {FileNative.LastErrno}");
-                }
-                try
-                {
-                    if (NamespaceNative.SetNs(fd, NamespaceNative.CLONE_NEWNET) != 0)
-                    {
-                        throw new IOException($"setns({Name}): errno {FileNative.LastErrno}");
-                    }
-                }
-                finally
-                {
-                    FileNative.Close(fd);
-                }
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            if (failure is DeviceException)
-            {
-                ExceptionDispatchInfo.Capture(failure).Throw();
-            }
-            throw new InvalidOperationException($"in namespace {Name}: {failure.Message}", failure);
+            return NetworkNamespaceThread.Run(Name, action);
         }
-        return result;
+        catch (Exception e) when (e is not DeviceException)
+        {
+            throw new InvalidOperationException($"in namespace {Name}: {e.Message}", e);
+        }
     }
 
     /// <summary>Deletes the namespace (its devices go with it).</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using Netstack.Buffers;
 using Netstack.Cli.Services;
 using Netstack.Link.FdBased;
 using Netstack.Stack;
@@ -96,6 +98,28 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
         {
             yield return ServiceLine(s);
         }
+        yield return Memory();
+    }
+
+    /// <summary>Peak resident memory, the managed heap, and the packet buffers in use and kept for reuse.</summary>
+    public static string Memory()
+    {
+        var pool = ChunkPool.Shared;
+        return $"memory: peak RSS {Units.Bytes(PeakResidentBytes())}, managed heap {Units.Bytes(GC.GetTotalMemory(false))} " +
+               $"({GC.CollectionCount(0)} collections), packet buffers {pool.Outstanding} in use and {Units.Bytes(pool.RetainedBytes)} pooled";
+    }
+
+    // VmHWM in /proc/self/status (kB); 0 where there is none.
+    private static double PeakResidentBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return double.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        return 0;
     }
 
     /// <summary>Packets and bytes in and out of the NIC, and the drops by reason.</summary>

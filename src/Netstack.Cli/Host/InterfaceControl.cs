@@ -44,39 +44,20 @@ internal static unsafe class InterfaceControl
     }
 
     /// <summary>The interface MTU.</summary>
-    public static int GetMtu(string name)
-    {
-        var request = Request(name);
-        Ioctl(name, SIOCGIFMTU, ref request, "read the MTU of");
-        return request.Value;
-    }
+    public static int GetMtu(string name) => GetValue(name, SIOCGIFMTU, "read the MTU of");
 
     /// <summary>Sets the interface MTU (needs CAP_NET_ADMIN).</summary>
-    public static void SetMtu(string name, int mtu)
-    {
-        var request = Request(name);
-        request.Value = mtu;
-        Ioctl(name, SIOCSIFMTU, ref request, $"set MTU {mtu} on");
-    }
+    public static void SetMtu(string name, int mtu) => SetValue(name, SIOCSIFMTU, mtu, $"set MTU {mtu} on");
 
     /// <summary>The interface's transmit queue length (txqueuelen).</summary>
-    public static int GetTxQueueLength(string name)
-    {
-        var request = Request(name);
-        Ioctl(name, SIOCGIFTXQLEN, ref request, "read the transmit queue length of");
-        return request.Value;
-    }
+    public static int GetTxQueueLength(string name) => GetValue(name, SIOCGIFTXQLEN, "read the transmit queue length of");
 
     /// <summary>
     /// Sets the transmit queue length (needs CAP_NET_ADMIN). For a TUN/TAP device it is the queue of packets the
     /// kernel holds for the reader: a burst larger than it is dropped before the reader sees it.
     /// </summary>
-    public static void SetTxQueueLength(string name, int length)
-    {
-        var request = Request(name);
-        request.Value = length;
-        Ioctl(name, SIOCSIFTXQLEN, ref request, $"set txqueuelen {length} on");
-    }
+    public static void SetTxQueueLength(string name, int length) =>
+        SetValue(name, SIOCSIFTXQLEN, length, $"set txqueuelen {length} on");
 
     /// <summary>The interface's hardware (MAC) address; empty for a device without one (TUN).</summary>
     public static LinkAddress GetMac(string name)
@@ -102,6 +83,21 @@ internal static unsafe class InterfaceControl
         }
         System.Text.Encoding.UTF8.GetBytes(name, new Span<byte>(request.Name, InterfaceNative.IFNAMSIZ));
         return request;
+    }
+
+    // The requests whose answer or argument is the int in the union (MTU, txqueuelen).
+    private static int GetValue(string name, nuint command, string what)
+    {
+        var request = Request(name);
+        Ioctl(name, command, ref request, what);
+        return request.Value;
+    }
+
+    private static void SetValue(string name, nuint command, int value, string what)
+    {
+        var request = Request(name);
+        request.Value = value;
+        Ioctl(name, command, ref request, what);
     }
 
     private static void Ioctl(string name, nuint command, ref InterfaceRequest request, string what)

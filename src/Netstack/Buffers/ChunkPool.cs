@@ -20,6 +20,11 @@ public sealed class ChunkPool
     private const long DefaultRetainedBytesPerClass = 32L << 20;
     private const int ThreadCacheSize = 16;
 
+    // At most this many bytes per size class in one thread's cache (but one chunk at least). Threads that only
+    // release packets (an application reading on the thread pool) fill their caches with receive chunks they
+    // never rent back; at 16 chunks of every class that was 2 MiB a thread, most of a host's memory growth.
+    private const int ThreadCacheBytesPerClass = 64 * 1024;
+
     // A few free chunks per size class kept by each thread, for the pool it last used: a reader thread that
     // rents receive buffers and releases the packets it delivered never takes the lock in steady state.
     [ThreadStatic]
@@ -204,7 +209,7 @@ public sealed class ChunkPool
         public bool TryPut(Chunk chunk)
         {
             int index = chunk.SizeClass;
-            if (Counts[index] == ThreadCacheSize)
+            if (Counts[index] == Items[index].Length)
             {
                 return false;
             }
@@ -217,7 +222,7 @@ public sealed class ChunkPool
             var items = new Chunk?[ClassCount][];
             for (int i = 0; i < ClassCount; i++)
             {
-                items[i] = new Chunk?[ThreadCacheSize];
+                items[i] = new Chunk?[Math.Clamp(ThreadCacheBytesPerClass / (MinChunkSize << i), 1, ThreadCacheSize)];
             }
             return items;
         }

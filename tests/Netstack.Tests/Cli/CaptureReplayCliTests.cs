@@ -9,7 +9,6 @@ namespace Netstack.Tests.Cli;
 /// <summary>The capture and replay commands, run as the real CLI inside a namespace, checked with tshark.</summary>
 public class CaptureReplayCliTests
 {
-    private static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Netstack.Cli.dll");
 
     [SkippableFact]
     public void CaptureWritesAPcapThatTsharkReads()
@@ -79,17 +78,17 @@ public class CaptureReplayCliTests
     [Fact]
     public void CaptureRefusesTwoSourcesAndABadDispatchMode()
     {
-        var r = Shell.Run($"dotnet {CliDll} capture --packet a --tun b --write /tmp/x.pcap");
+        var r = Shell.Run($"{CliProcess.CliCommand} capture --packet a --tun b --write /tmp/x.pcap");
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("exactly one of --packet", r.Error + r.Output);
-        r = Shell.Run($"dotnet {CliDll} capture --packet a --dispatch fast --write /tmp/x.pcap");
+        r = Shell.Run($"{CliProcess.CliCommand} capture --packet a --dispatch fast --write /tmp/x.pcap");
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("fast", r.Error + r.Output);
     }
 
     private static Process Start(NetNamespace ns, string arguments)
     {
-        var psi = new ProcessStartInfo("ip", $"netns exec {ns.Name} dotnet {CliDll} {arguments}")
+        var psi = new ProcessStartInfo("ip", $"netns exec {ns.Name} {CliProcess.CliCommand} {arguments}")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

@@ -13,6 +13,12 @@ public sealed class CliProcess : IDisposable
 {
     public static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Netstack.Cli.dll");
 
+    /// <summary>
+    /// The command that runs the CLI: <c>NETSTACK_CLI</c> when set (scripts/test.sh sets the repository's
+    /// <c>netstack</c> script, so the tests run the native build users run), else <c>dotnet Netstack.Cli.dll</c>.
+    /// </summary>
+    public static readonly string CliCommand = Environment.GetEnvironmentVariable("NETSTACK_CLI") is { Length: > 0 } cli ? cli : $"dotnet {CliDll}";
+
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly StringBuilder _stdout = new();
@@ -29,10 +35,10 @@ public sealed class CliProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Starts <c>dotnet Netstack.Cli.dll ARGS</c>, in <paramref name="ns"/> if given, as <paramref name="user"/> if given (via setpriv, no capabilities).</summary>
+    /// <summary>Starts <see cref="CliCommand"/> ARGS, in <paramref name="ns"/> if given, as <paramref name="user"/> if given (via setpriv, no capabilities).</summary>
     public static CliProcess Start(string arguments, NetNamespace? ns = null, string? user = null, IDictionary<string, string>? environment = null)
     {
-        string command = $"dotnet {CliDll} {arguments}";
+        string command = $"{CliCommand} {arguments}";
         if (user is not null)
         {
             command = $"setpriv --reuid={user} --regid={user} --clear-groups --inh-caps=-all --bounding-set=-all {command}";

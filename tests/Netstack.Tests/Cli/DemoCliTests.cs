@@ -39,11 +39,15 @@ public sealed class DemoCliTests
     public void WithoutPingItPingsWithItsOwnProbe()
     {
         Privileges.RequireNetworkAdmin();
-        // A PATH with iproute2 and nothing else: no ping.
+        // A PATH with iproute2 and a shell, nothing else: no ping.
         var dir = Directory.CreateTempSubdirectory("nst-path-");
         try
         {
-            File.CreateSymbolicLink(Path.Combine(dir.FullName, "ip"), Shell.Check("command -v ip").Output.Trim());
+            // What the netstack script itself runs, when NETSTACK_CLI names it.
+            foreach (var tool in new[] { "ip", "bash", "dirname", "find", "uname" })
+            {
+                File.CreateSymbolicLink(Path.Combine(dir.FullName, tool), Shell.Check($"command -v {tool}").Output.Trim());
+            }
             var (code, output) = CliProcess.Run("demo", Finish, environment: new Dictionary<string, string> { ["PATH"] = dir.FullName });
             Assert.True(code == 0, output);
             Assert.Contains("'ping' is not installed", output);

@@ -161,6 +161,8 @@ public sealed class UpCliTests
         Assert.True(cli.WaitForExit(Exit), cli.Output);
         Assert.True(cli.ExitCode == 0, cli.Output);
         Assert.Contains("udp-echo 1 datagrams", cli.Output);
+        // Every packet buffer is back in its pool once the host has stopped.
+        Assert.Matches(@"memory: peak RSS [0-9.]+ MB, managed heap .*, packet buffers 0 in use", cli.Output);
     }
 
     [SkippableFact]

@@ -31,42 +31,14 @@ public sealed class NetNamespace : IDisposable
     /// <summary>Runs <paramref name="action"/> on a thread inside the namespace (for opening fds there).</summary>
     public T Enter<T>(Func<T> action)
     {
-        T result = default!;
-        Exception? failure = null;
-        var thread = new Thread(() =>
+        try
         {
-            try
-            {
-                int nsFd = FileNative.Open($"/var/run/netns/{Name}", FileNative.O_CLOEXEC);
-                if (nsFd < 0)
-                {
-                    throw new IOException($"open netns {Name}: errno {FileNative.LastErrno}");
-                }
-                try
-                {
-                    if (NamespaceNative.SetNs(nsFd, NamespaceNative.CLONE_NEWNET) != 0)
-                    {
-                        throw new IOException($"setns {Name}: errno {FileNative.LastErrno}");
-                    }
-                }
-                finally
-                {
-                    FileNative.Close(nsFd);
-                }
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw new InvalidOperationException($"In namespace {Name}: {failure.Message}", failure);
+            return NetworkNamespaceThread.Run(Name, action);
         }
-        return result;
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"In namespace {Name}: {e.Message}", e);
+        }
     }
 
     /// <summary>The MAC address of <paramref name="device"/> in this namespace.</summary>
