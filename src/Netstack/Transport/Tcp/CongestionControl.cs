@@ -7,23 +7,58 @@ namespace Netstack.Transport.Tcp;
 /// </summary>
 internal abstract class CongestionControl
 {
+    private int _cwnd;
+    private int _ssthresh = int.MaxValue;
+    private int _mss;
+
     protected CongestionControl(int mss, int initialWindow)
     {
-        Mss = mss;
+        _mss = mss;
         Cwnd = initialWindow;
     }
 
     /// <summary>The algorithm.</summary>
     public abstract CongestionControlAlgorithm Algorithm { get; }
 
-    /// <summary>Congestion window in bytes.</summary>
-    public int Cwnd { get; protected set; }
+    /// <summary>Congestion window in bytes, never below one segment (RFC 5681 3.1: the loss window is one SMSS).</summary>
+    public int Cwnd
+    {
+        get => _cwnd;
+        protected set => _cwnd = Math.Max(value, _mss);
+    }
 
-    /// <summary>Slow-start threshold in bytes (int.MaxValue until the first congestion event).</summary>
-    public int Ssthresh { get; protected set; } = int.MaxValue;
+    /// <summary>Slow-start threshold in bytes (int.MaxValue until the first congestion event), never below two segments (RFC 5681 equation 4).</summary>
+    public int Ssthresh
+    {
+        get => _ssthresh;
+        protected set => _ssthresh = value == int.MaxValue ? value : Math.Max(value, 2 * _mss);
+    }
 
-    /// <summary>The sender's maximum segment size, in bytes.</summary>
-    public int Mss { get; set; }
+    /// <summary>
+    /// The sender's maximum segment size, in bytes. When it changes (path MTU, route, the peer's MSS) the
+    /// window and threshold keep their size in segments, as Linux counts them: a window kept in bytes while
+    /// the MSS grew could fall below one segment, and a sender whose window cannot hold one segment with
+    /// nothing in flight would never send again.
+    /// </summary>
+    public int Mss
+    {
+        get => _mss;
+        set
+        {
+            int old = _mss;
+            if (value == old)
+            {
+                return;
+            }
+            _mss = value;
+            Cwnd = Rescale(_cwnd, old, value);
+            if (_ssthresh != int.MaxValue)
+            {
+                Ssthresh = Rescale(_ssthresh, old, value);
+            }
+            OnMssChanged(old, value);
+        }
+    }
 
     /// <summary>True while the window is below the slow-start threshold.</summary>
     public bool InSlowStart => Cwnd < Ssthresh;
@@ -38,8 +73,8 @@ internal abstract class CongestionControl
     /// <summary>Takes over the window and threshold of the algorithm a connection switches away from.</summary>
     public void InheritFrom(CongestionControl other)
     {
-        Cwnd = other.Cwnd;
-        Ssthresh = other.Ssthresh;
+        Cwnd = Rescale(other.Cwnd, other.Mss, Mss);
+        Ssthresh = other.Ssthresh == int.MaxValue ? int.MaxValue : Rescale(other.Ssthresh, other.Mss, Mss);
     }
 
     /// <summary>
@@ -70,6 +105,14 @@ internal abstract class CongestionControl
 
     /// <summary>RFC 5681 4.1: after an idle period longer than the RTO, restart from the initial window.</summary>
     public virtual void OnIdleRestart(int restartWindow) => Cwnd = Math.Min(Cwnd, restartWindow);
+
+    /// <summary>The MSS changed from <paramref name="oldMss"/> to <paramref name="newMss"/>: byte counts the algorithm keeps follow it.</summary>
+    protected virtual void OnMssChanged(int oldMss, int newMss)
+    {
+    }
+
+    /// <summary>A byte count of <paramref name="oldMss"/>-sized segments as the same number of <paramref name="newMss"/>-sized ones.</summary>
+    protected static int Rescale(long bytes, int oldMss, int newMss) => (int)Math.Min(bytes * newMss / oldMss, int.MaxValue / 2);
 
     /// <summary>Sets the threshold as the algorithm does on loss.</summary>
     protected abstract void SetThresholdOnLoss(int flightSize);

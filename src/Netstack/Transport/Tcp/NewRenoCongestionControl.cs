@@ -45,5 +45,7 @@ internal sealed class NewRenoCongestionControl : CongestionControl
         _bytesAckedInWindow = 0;
     }
 
+    protected override void OnMssChanged(int oldMss, int newMss) => _bytesAckedInWindow = Rescale(_bytesAckedInWindow, oldMss, newMss);
+
     protected override void SetThresholdOnLoss(int flightSize) => Ssthresh = Math.Max(flightSize / 2, 2 * Mss);
 }

@@ -34,7 +34,9 @@ internal sealed partial class TcpEndpoint
         while (true)
         {
             int pipe = Pipe();
-            int cwndRoom = _cc.Cwnd - pipe;
+            // With nothing in flight one full segment may always go, whatever the window says: no ACK is coming
+            // to open it, and a window below one segment would otherwise hold the data for good.
+            int cwndRoom = pipe > 0 ? _cc.Cwnd - pipe : Math.Max(_cc.Cwnd, mss);
             if (_recovery != RecoveryState.Open && NextLost(out var holeStart, out int holeLength))
             {
                 // RFC 6675 5 (4.3): the first retransmission of a recovery goes whatever the window says.

@@ -29,6 +29,48 @@ public class TcpCongestionControlTests
         Assert.Equal(4 * Mss, cc.Ssthresh);
     }
 
+    [Theory]
+    [InlineData(CongestionControlAlgorithm.Cubic)]
+    [InlineData(CongestionControlAlgorithm.NewReno)]
+    public void AnMssChangeKeepsTheWindowInSegmentsAndNeverBelowOneSegment(CongestionControlAlgorithm algorithm)
+    {
+        var cc = CongestionControl.Create(algorithm, 100, 1000);
+        cc.OnRetransmitTimeout(0, 1000, firstExpiry: true);
+        Assert.Equal(100, cc.Cwnd);
+        Assert.Equal(algorithm == CongestionControlAlgorithm.Cubic ? 700 : 500, cc.Ssthresh);
+        // The path MTU grew back: one segment of 100 bytes is one segment of 1,000.
+        cc.Mss = 1000;
+        Assert.Equal(1000, cc.Cwnd);
+        Assert.Equal(algorithm == CongestionControlAlgorithm.Cubic ? 7000 : 5000, cc.Ssthresh);
+        // And fell: ten segments stay ten segments.
+        cc.OnAck(9000, 0, 0, cwndLimited: true);
+        int before = cc.Cwnd;
+        cc.Mss = 500;
+        Assert.Equal(before / 2, cc.Cwnd);
+        // A loss with almost nothing in flight: the threshold stays at two segments, the window at one.
+        cc.OnCongestionEvent(0, 10);
+        Assert.True(cc.Ssthresh >= 1000);
+        if (algorithm == CongestionControlAlgorithm.NewReno)
+        {
+            Assert.Equal(1000, cc.Ssthresh);
+        }
+        Assert.True(cc.Cwnd >= 500);
+        cc.OnRecoveryExit(0);
+        Assert.Equal(500, cc.Cwnd);
+        cc.OnIdleRestart(1);
+        Assert.Equal(500, cc.Cwnd);
+    }
+
+    [Fact]
+    public void ASwitchedAlgorithmTakesTheWindowOverInSegments()
+    {
+        var cubic = CongestionControl.Create(CongestionControlAlgorithm.Cubic, 100, 1000);
+        var reno = CongestionControl.Create(CongestionControlAlgorithm.NewReno, 1000, 10_000);
+        reno.InheritFrom(cubic);
+        Assert.Equal(10_000, reno.Cwnd);
+        Assert.Equal(int.MaxValue, reno.Ssthresh);
+    }
+
     [Fact]
     public void CubicReducesByBetaAndRegrowsAlongTheCubicCurve()
     {

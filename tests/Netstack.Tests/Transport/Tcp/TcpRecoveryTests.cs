@@ -61,6 +61,52 @@ public class TcpRecoveryTests
         Assert.Equal(flight[2].Seq, next[1].Seq);
     }
 
+    [Theory]
+    [InlineData(CongestionControlAlgorithm.Cubic)]
+    [InlineData(CongestionControlAlgorithm.NewReno)]
+    public async Task AWindowOfOneSmallSegmentStillSendsAfterThePathMtuGrewBack(CongestionControlAlgorithm algorithm)
+    {
+        // The concurrent fuzz found it: a connection opened while a forged "packet too big" held the path MTU
+        // low timed out down to a window of one small segment; when the path MTU entry expired and the route
+        // was looked up again the MSS grew, the window stayed in bytes below one segment, and with nothing in
+        // flight no ACK would ever open it: the connection never sent again.
+        using var host = new TcpTestHost();
+        host.Ip.LowerPathMtu(host.Stack.GetNic(1), TcpTestHost.Peer, 600);
+        var sc = await ScriptedConnection.ActiveAsync(host, new TcpConnectionSettings { CongestionControl = algorithm });
+        int smallMss = 600 - 20 - 20 - 12;
+        Assert.Equal(smallMss, sc.Connection.GetStatistics().SendMss);
+        await sc.Connection.WriteAsync(new byte[smallMss]);
+        Assert.Single(host.ReadAll());
+        host.Advance(TimeSpan.FromMilliseconds(210));
+        Assert.Single(host.ReadAll());
+        Assert.Equal(smallMss, sc.Connection.GetStatistics().CongestionWindow);
+        // Its ACK grows the window to two small segments: still less than one full-size segment.
+        sc.Acknowledge(sc.OurIss + 1 + (uint)smallMss);
+        host.AssertNothingSent();
+        // The path MTU entry expires (10 minutes) and an address change makes the connection look its route up again.
+        host.Advance(TimeSpan.FromMinutes(11));
+        host.Stack.AddAddress(1, new AddressWithPrefix(Address.V4(10, 0, 0, 9), 24));
+        var data = Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray();
+        await sc.Connection.WriteAsync(data);
+        var stats = sc.Connection.GetStatistics();
+        Assert.Equal(1448, stats.SendMss);
+        Assert.True(stats.CongestionWindow >= stats.SendMss, $"cwnd {stats.CongestionWindow} below one MSS {stats.SendMss}");
+        Assert.True(stats.SlowStartThreshold >= 2 * stats.SendMss, $"ssthresh {stats.SlowStartThreshold} below two MSS");
+        var got = new List<byte>();
+        for (int round = 0; round < 10 && got.Count < data.Length; round++)
+        {
+            var segments = host.ReadAll();
+            Assert.NotEmpty(segments);
+            foreach (var s in segments)
+            {
+                Assert.Equal(sc.OurIss + 1 + (uint)smallMss + (uint)got.Count, s.Seq);
+                got.AddRange(s.Payload.ToArray());
+            }
+            sc.Acknowledge(sc.OurIss + 1 + (uint)smallMss + (uint)got.Count);
+        }
+        Assert.Equal(data, got.ToArray());
+    }
+
     [Fact]
     public async Task SackShowsTheLossAndOnlyTheHoleIsRetransmitted()
     {
