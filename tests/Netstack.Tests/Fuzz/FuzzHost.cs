@@ -258,6 +258,10 @@ internal sealed class FuzzHost : IDisposable
             {
                 break;
             }
+            if (ep.SendStallReason() is { } stall)
+            {
+                throw new FuzzInvariantException($"tcp liveness: {what} over IPv{(v6 ? 6 : 4)} cannot send: {stall}");
+            }
             if (deadline > 15 * 60 * 1000 || ep.State != TcpState.Established)
             {
                 throw new FuzzInvariantException($"tcp liveness: {contiguous} of {Size} bytes written on {what} over IPv{(v6 ? 6 : 4)} arrived in {deadline} ms ({Describe(ep)})");
@@ -654,6 +658,11 @@ internal sealed class FuzzHost : IDisposable
             Require(l.AcceptQueueLength <= (l.Id.LocalPort == TcpPort ? Limits.TcpBacklog : 64), () => $"{l}: {l.AcceptQueueLength} queued for accept");
         }
         Require(Tcp.ActiveEndpoints <= Limits.MaxTcpEndpoints, () => $"{Tcp.ActiveEndpoints} TCP endpoints");
+        foreach (var ep in _established)
+        {
+            string? stall = ep.SendStallReason();
+            Require(stall is null, () => $"TCP {ep.Id}: {stall}");
+        }
     }
 
     /// <summary>

@@ -34,7 +34,12 @@ internal sealed partial class TcpEndpoint
                 var start = new SeqNumber(block.Start);
                 var end = new SeqNumber(block.End);
                 // Only blocks within (SND.UNA, SND.NXT] count; one below SND.UNA is a D-SACK (RFC 2883) and is ignored.
-                if (!start.LessThan(end) || !start.GreaterThan(_sndUna) || end.GreaterThan(_sndNxt))
+                // Checked as offsets from SND.UNA: comparisons modulo 2^32 are not transitive, so a forged block
+                // nearly 2^31 long could pass start > SND.UNA, start < end and end <= SND.NXT one by one, and its
+                // length would then count as SACKed bytes: pipe grew by gigabytes and the sender went silent.
+                int startOffset = start - _sndUna;
+                int endOffset = end - _sndUna;
+                if (startOffset <= 0 || endOffset <= startOffset || endOffset > _sndNxt - _sndUna)
                 {
                     continue;
                 }

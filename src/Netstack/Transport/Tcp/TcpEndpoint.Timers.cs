@@ -16,6 +16,33 @@ internal sealed partial class TcpEndpoint
     private bool _swsOverride;
 
     /// <summary>
+    /// Why this connection could stop sending for good, or null: a synchronized connection with data (or a FIN)
+    /// unacknowledged must have the retransmission timer running, and one with data or a FIN still to send and
+    /// nothing in flight must have the persist timer running (a window too small, or none) or the retransmission
+    /// timer (a send the link refused), or no ACK and no timer would ever make it send. Checked by the fuzz.
+    /// </summary>
+    internal string? SendStallReason()
+    {
+        using (Enter())
+        {
+            if (!CanSendData || _released)
+            {
+                return null;
+            }
+            if (_sndNxt != _sndUna)
+            {
+                return _timerKind == TimerKind.Retransmit ? null : $"{_sndNxt - _sndUna} bytes in flight and the retransmission timer is {_timerKind}";
+            }
+            int unsent = DataEnd - _sndNxt;
+            if ((unsent <= 0 && !(_finQueued && !_finSent)) || _timerKind is TimerKind.Retransmit or TimerKind.Persist)
+            {
+                return null;
+            }
+            return $"{unsent} bytes queued, nothing in flight and no timer (window {_sndWnd}, cwnd {_cc.Cwnd}, mss {_sndMss}, state {_state})";
+        }
+    }
+
+    /// <summary>
     /// Arms the retransmission timer for the current RTO, cut short to when the user timeout would expire
     /// (Linux's <c>tcp_clamp_rto_to_user_timeout</c>), so a connection gives up on time however far it backed off.
     /// </summary>
