@@ -38,7 +38,9 @@ public sealed class CliProcess : IDisposable
     /// <summary>Starts <see cref="CliCommand"/> ARGS, in <paramref name="ns"/> if given, as <paramref name="user"/> if given (via setpriv, no capabilities).</summary>
     public static CliProcess Start(string arguments, NetNamespace? ns = null, string? user = null, IDictionary<string, string>? environment = null)
     {
-        string command = $"{CliCommand} {arguments}";
+        // SIGINT back to its default: a test run started in the background of a non-interactive shell ignores
+        // it, children inherit that, and the runtime keeps an inherited SIG_IGN (as shells want for background jobs).
+        string command = $"env --default-signal=INT {CliCommand} {arguments}";
         if (user is not null)
         {
             command = $"setpriv --reuid={user} --regid={user} --clear-groups --inh-caps=-all --bounding-set=-all {command}";
