@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Diagnostics;
 using System.Text;
 using Netstack.Buffers;
 using Netstack.Cli.Services;
@@ -105,21 +105,9 @@ internal sealed class HostReport(UserspaceHost host, IReadOnlyList<ServiceStats>
     public static string Memory()
     {
         var pool = ChunkPool.Shared;
-        return $"memory: peak RSS {Units.Bytes(PeakResidentBytes())}, managed heap {Units.Bytes(GC.GetTotalMemory(false))} " +
+        using var self = Process.GetCurrentProcess();
+        return $"memory: peak RSS {Units.Bytes(self.PeakWorkingSet64)}, managed heap {Units.Bytes(GC.GetTotalMemory(false))} " +
                $"({GC.CollectionCount(0)} collections), packet buffers {pool.Outstanding} in use and {Units.Bytes(pool.RetainedBytes)} pooled";
-    }
-
-    // VmHWM in /proc/self/status (kB); 0 where there is none.
-    private static double PeakResidentBytes()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                return double.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-        return 0;
     }
 
     /// <summary>Packets and bytes in and out of the NIC, and the drops by reason.</summary>
